@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Sealbook",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sealbook", targets: ["sealbook"]),
+        .library(name: "SealbookCore", targets: ["SealbookCore"]),
+        .library(name: "SealbookPostgres", targets: ["SealbookPostgres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config (Debian: libsodium-dev, libpq-dev).
+        .systemLibrary(
+            name: "CSodium", path: "Sources/CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // Format v1: canonical JSON, Ed25519, SHA-256, events, keys, verifier, bundles. No database.
+        .target(name: "SealbookCore", dependencies: ["CSodium"], swiftSettings: strict),
+        // The append-only PostgreSQL log over libpq, and the embedded local cluster.
+        .target(name: "SealbookPostgres", dependencies: ["SealbookCore", "CLibPQ"], swiftSettings: strict),
+        // The command-line tool: a thin shell over the libraries.
+        .executableTarget(
+            name: "sealbook",
+            dependencies: [
+                "SealbookCore", "SealbookPostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SealbookCLITests", dependencies: ["SealbookCore", "SealbookPostgres"],
+            swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

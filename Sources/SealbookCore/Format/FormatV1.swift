@@ -1,0 +1,126 @@
+/// Constants and rules of format v1 (`docs/FORMAT.md`). Everything an independent verifier needs
+/// to re-implement is spelled out here and in that document.
+public enum FormatV1 {
+    /// The `v` member of every body.
+    public static let version: Int64 = 1
+    /// Prefix of the signed message: `"sealbook.event.v1" || 0x0A`.
+    public static let signingContext: [UInt8] = Array("sealbook.event.v1\n".utf8)
+    /// Prefix of every chain-hash input: `"sealbook.chain.v1" || 0x0A`.
+    public static let chainContext: [UInt8] = Array("sealbook.chain.v1\n".utf8)
+    /// Largest canonical body, in bytes (64 KiB). Documents travel as digests, not content.
+    public static let maxBodyBytes = 65_536
+    /// Largest integer magnitude allowed anywhere in a body: 2^53 − 1.
+    public static let maxSafeInteger: Int64 = 9_007_199_254_740_991
+    /// Reserved stream holding only `ledger.genesis`.
+    public static let ledgerStream = "ledger"
+    /// Reserved stream holding only `key.enrolled` and `key.revoked`.
+    public static let keysStream = "keys"
+    /// Type of the event at `seq` 1.
+    public static let genesisType = "ledger.genesis"
+    /// Type of a key enrolment.
+    public static let keyEnrolledType = "key.enrolled"
+    /// Type of a key revocation.
+    public static let keyRevokedType = "key.revoked"
+
+    /// The exact bytes that are signed: `signingContext || bodyBytes`.
+    public static func signingMessage(_ bodyBytes: some Collection<UInt8>) -> [UInt8] {
+        var m = [UInt8]()
+        m.reserveCapacity(signingContext.count + bodyBytes.count)
+        m.append(contentsOf: signingContext)
+        m.append(contentsOf: bodyBytes)
+        return m
+    }
+
+    /// `eventHash = SHA-256(bodyBytes || sig)`.
+    public static func eventHash(bodyBytes: some Collection<UInt8>, signature: some Collection<UInt8>) -> Digest32 {
+        var h = SHA256()
+        h.update(bodyBytes)
+        h.update(signature)
+        return h.finalize()
+    }
+
+    /// `chainHash(seq) = SHA-256("sealbook.chain.v1" || 0x0A || u64be(seq) || chainHash(seq-1) || eventHash(seq))`.
+    public static func chainHash(seq: Int64, previous: Digest32, eventHash: Digest32) -> Digest32 {
+        var h = SHA256()
+        chainContext.withUnsafeBytes { h.update($0) }
+        var be = UInt64(bitPattern: seq).bigEndian
+        withUnsafeBytes(of: &be) { h.update($0) }
+        previous.withUnsafeBytes { h.update($0) }
+        eventHash.withUnsafeBytes { h.update($0) }
+        return h.finalize()
+    }
+
+    // MARK: Identifier rules
+
+    /// `[a-z0-9][a-z0-9._-]{0,62}`
+    public static func isValidLedgerID(_ s: String) -> Bool {
+        matches(s, first: lowerDigit, rest: lowerDigit + "._-", maxLength: 63)
+    }
+
+    /// 1–200 characters of `[A-Za-z0-9._~:/@+-]`, starting with a letter or digit.
+    public static func isValidStreamID(_ s: String) -> Bool {
+        matches(s, first: alnum, rest: alnum + "._~:/@+-", maxLength: 200)
+    }
+
+    /// Lowercase dotted: segments of `[a-z][a-z0-9_-]*` joined by `.`, at most 100 characters.
+    public static func isValidType(_ s: String) -> Bool {
+        guard !s.isEmpty, s.utf8.count <= 100 else { return false }
+        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { seg in
+            matches(String(seg), first: lower, rest: lowerDigit + "_-", maxLength: 100)
+        }
+    }
+
+    /// A pseudonymous actor id: `name` or `name@org`, lowercase: `[a-z0-9][a-z0-9._-]{0,63}`
+    /// optionally followed by `@[a-z0-9][a-z0-9.-]{0,62}`.
+    public static func isValidActor(_ s: String) -> Bool {
+        let parts = s.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        guard matches(String(parts[0]), first: lowerDigit, rest: lowerDigit + "._-", maxLength: 64) else { return false }
+        if parts.count == 2 {
+            return matches(String(parts[1]), first: lowerDigit, rest: lowerDigit + ".-", maxLength: 63)
+        }
+        return true
+    }
+
+    /// `ed25519:` followed by 16 lowercase hex digits.
+    public static func isValidKeyID(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 24, s.hasPrefix("ed25519:") else { return false }
+        return u[8...].allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    /// 1–200 characters, none of them a control character.
+    public static func isValidIdem(_ s: String) -> Bool {
+        let n = s.unicodeScalars.count
+        return n >= 1 && n <= 200 && !s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+    }
+
+    /// RFC 3339 UTC with exactly three fraction digits and `Z`: `2026-11-24T18:30:00.123Z`,
+    /// with month, day, hour, minute and second in range (second 60 is refused).
+    public static func isValidTime(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 24 else { return false }
+        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
+        guard digitsAt.allSatisfy({ u[$0] >= 0x30 && u[$0] <= 0x39 }) else { return false }
+        guard u[4] == 0x2d, u[7] == 0x2d, u[10] == 0x54, u[13] == 0x3a, u[16] == 0x3a, u[19] == 0x2e, u[23] == 0x5a
+        else { return false }
+        func num(_ a: Int, _ b: Int) -> Int { Int(u[a] - 0x30) * 10 + Int(u[b] - 0x30) }
+        let year = num(0, 1) * 100 + num(2, 3)
+        let month = num(5, 6), day = num(8, 9), hour = num(11, 12), minute = num(14, 15), second = num(17, 18)
+        guard (1...12).contains(month), hour < 24, minute < 60, second < 60, day >= 1 else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
+
+    private static let lower = "abcdefghijklmnopqrstuvwxyz"
+    private static let lowerDigit = lower + "0123456789"
+    private static let alnum = lowerDigit + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    private static func matches(_ s: String, first: String, rest: String, maxLength: Int) -> Bool {
+        let u = Array(s.utf8)
+        guard !u.isEmpty, u.count <= maxLength else { return false }
+        let f = Set(first.utf8), r = Set(rest.utf8)
+        guard f.contains(u[0]) else { return false }
+        return u.dropFirst().allSatisfy { r.contains($0) }
+    }
+}

@@ -1,0 +1,113 @@
+internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A signing key on disk: a JSON file, mode 0600, created exclusively (never overwritten).
+///
+/// ```json
+/// {"sealbook":"secret-key/1","actor":"alice@fingood","key":"ed25519:…","publicKey":"<base64>","seed":"<base64>"}
+/// ```
+/// `seed` is the 32-byte RFC 8032 private key. Files readable by group or others are refused,
+/// as ssh refuses them.
+public struct KeyFile: Sendable {
+    public static let tag = "secret-key/1"
+    public let actor: String
+    public let privateKey: Ed25519.PrivateKey
+
+    public init(actor: String, privateKey: Ed25519.PrivateKey) {
+        self.actor = actor
+        self.privateKey = privateKey
+    }
+
+    public var keyID: String { privateKey.publicKey.keyID }
+
+    /// Generates a key for `actor` and writes it to `path` with mode 0600. Refuses an existing file.
+    public static func generate(actor: String, path: String) throws(KeyFileError) -> KeyFile {
+        guard FormatV1.isValidActor(actor) else { throw .invalidActor(actor) }
+        let file = KeyFile(actor: actor, privateKey: Ed25519.PrivateKey())
+        try file.write(to: path)
+        return file
+    }
+
+    /// Writes the key with `O_CREAT | O_EXCL` and mode 0600.
+    public func write(to path: String) throws(KeyFileError) {
+        var text = privateKey.withUnsafeSeed { seed in
+            Array(
+                ("{\"sealbook\":\"\(Self.tag)\",\"actor\":\"\(actor)\",\"key\":\"\(keyID)\",\"publicKey\":\"\(privateKey.publicKey.base64)\",\"seed\":\""
+                    + Base64.encode(seed) + "\"}\n").utf8)
+        }
+        defer { for i in text.indices { text[i] = 0 } }
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let err = errno
+            if err == EEXIST { throw .exists(path) }
+            throw .cannotWrite(path, String(cString: strerror(err)))
+        }
+        defer { close(fd) }
+        // The umask cannot widen 0600, but make the mode explicit anyway.
+        fchmod(fd, 0o600)
+        let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == text.count, fsync(fd) == 0 else {
+            throw .cannotWrite(path, String(cString: strerror(errno)))
+        }
+    }
+
+    /// Reads and checks a key file: mode, JSON shape, and that the seed gives the recorded public key.
+    public static func read(path: String) throws(KeyFileError) -> KeyFile {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let err = errno
+            if err == ENOENT { throw .missing(path) }
+            throw .unreadable(path, String(cString: strerror(err)))
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
+        let mode = st.st_mode & 0o777
+        guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
+        guard var data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path, "permission denied")
+        }
+        defer { data.resetBytes(in: 0..<data.count) }
+        guard data.count < 4096, let v = try? JSONParser.parse([UInt8](data)), case .object(let o) = v,
+            o["sealbook"]?.stringValue == tag
+        else { throw .malformed(path, "not a Sealbook secret key file (\(tag))") }
+        guard let actor = o["actor"]?.stringValue, FormatV1.isValidActor(actor) else {
+            throw .malformed(path, "actor is missing or not a valid actor id")
+        }
+        guard var seed = o["seed"]?.stringValue.flatMap(Base64.decode), seed.count == 32 else {
+            throw .malformed(path, "seed must be 32 bytes of base64")
+        }
+        defer { for i in seed.indices { seed[i] = 0 } }
+        let key: Ed25519.PrivateKey
+        do { key = try Ed25519.PrivateKey(seed: seed) } catch { throw .malformed(path, "\(error)") }
+        guard o["publicKey"]?.stringValue == key.publicKey.base64, o["key"]?.stringValue == key.publicKey.keyID else {
+            throw .malformed(path, "publicKey or key does not match the seed (the file was edited or damaged)")
+        }
+        return KeyFile(actor: actor, privateKey: key)
+    }
+}
+
+/// Problems with a key file. Messages name the file, never its content.
+public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    case missing(String)
+    case unreadable(String, String)
+    case tooOpen(String, mode: UInt32)
+    case malformed(String, String)
+    case exists(String)
+    case cannotWrite(String, String)
+    case invalidActor(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let p): "key file \(p) does not exist"
+        case .unreadable(let p, let why): "cannot read key file \(p): \(why)"
+        case .tooOpen(let p, let mode):
+            "key file \(p) is readable by others (mode \(String(mode, radix: 8))); run: chmod 600 \(p)"
+        case .malformed(let p, let why): "key file \(p) is not valid: \(why)"
+        case .exists(let p): "\(p) already exists; Sealbook never overwrites a key file"
+        case .cannotWrite(let p, let why): "cannot write key file \(p): \(why)"
+        case .invalidActor(let a):
+            "actor \"\(a)\" is not a valid actor id: use a pseudonymous id like alice@fingood ([a-z0-9][a-z0-9._-]* with an optional @org)"
+        }
+    }
+}

@@ -1,0 +1,408 @@
+internal import Dispatch
+internal import Foundation
+
+/// One entry as a storage hands it to the verifier, before anything is decoded.
+public enum RawEntry: Sendable {
+    /// A row of the PostgreSQL log: stored canonical body bytes, signature and the hashes the log recorded.
+    case stored(seq: Int64, body: [UInt8], signature: [UInt8], eventHash: [UInt8], chainHash: [UInt8])
+    /// One line of a bundle (without its newline); `line` is its 1-based line number.
+    case bundleLine(line: Int, bytes: [UInt8])
+}
+
+/// An entry that passed every check, handed to ``Verifier/onVerified`` (projections fold these).
+public struct VerifiedEntry: Sendable {
+    public let seq: Int64
+    public let body: EventBody
+    public let eventHash: Digest32
+    public let chainHash: Digest32
+}
+
+/// Options of a verification run.
+public struct VerifyOptions: Sendable {
+    /// The root public key the auditor pinned out of band; nil: say the root was not pinned.
+    public var trustRoot: Ed25519.PublicKey?
+    /// Go on after a failure and report every failing entry (`--all`).
+    public var reportAll: Bool
+    /// Worker threads for decoding and signature checks; defaults to the number of cores.
+    public var parallelism: Int
+    /// The ledger id the source claims (a bundle's header); checked against the genesis.
+    public var expectedLedger: String?
+
+    public init(trustRoot: Ed25519.PublicKey? = nil, reportAll: Bool = false, parallelism: Int? = nil, expectedLedger: String? = nil) {
+        self.trustRoot = trustRoot
+        self.reportAll = reportAll
+        self.parallelism = max(1, parallelism ?? System.activeProcessorCount)
+        self.expectedLedger = expectedLedger
+    }
+}
+
+/// The verifier of DESIGN.md 2.5: storage-agnostic and streaming. Feed it chunks of entries in
+/// `seq` order with ``consume(_:)``, then call ``finish()``. Memory is bounded by the chunk size
+/// plus one small record per stream and per key, whatever the length of the log. Decoding,
+/// canonicalization, hashing and signature checks of a chunk run on all cores; the order-bound
+/// checks (seq, key registry, streams, chain) run in one cheap sequential pass.
+public struct Verifier: Sendable {
+    /// At most this many failures are kept in the report (all are counted).
+    public static let maxRecordedFailures = 1000
+
+    public let options: VerifyOptions
+    /// Called for each entry that passed every check, in `seq` order.
+    public var onVerified: (@Sendable (VerifiedEntry) -> Void)?
+
+    private var report = VerificationReport()
+    private var registry = KeyRegistry()
+    /// Every public key ever listed (first listing wins), for the parallel signature pass.
+    private var directory: [String: Ed25519.PublicKey] = [:]
+    private var streams: [String: (seq: Int64, hash: Digest32)] = [:]
+    private var expectedSeq: Int64 = 1
+    private var previousChain: Digest32 = .zero
+    private var ledger: String?
+    private var fatal = false
+
+    public init(options: VerifyOptions = VerifyOptions()) {
+        self.options = options
+    }
+
+    /// True once no further entry can change the outcome: the first failure without `--all`,
+    /// or a failure (missing genesis) after which nothing can be checked.
+    public var isFinished: Bool { fatal || (!options.reportAll && report.failureCount > 0) }
+
+    /// The report so far; call after the last chunk.
+    public func finish() -> VerificationReport { report }
+
+    /// Adds a failure at the end of the input (e.g. a bundle shorter than its header says).
+    public mutating func recordFailure(_ f: VerificationFailure) { record(f) }
+
+    /// The `seq` expected next.
+    public var nextSeq: Int64 { expectedSeq }
+
+    /// Verifies a chunk of consecutive entries.
+    public mutating func consume(_ chunk: [RawEntry]) {
+        guard !chunk.isEmpty, !isFinished else { return }
+        var decoded = Self.decodeAll(chunk, directory: directory, parallelism: options.parallelism)
+        // Keys listed inside this chunk, for the few entries the parallel pass could not check.
+        for d in decoded {
+            guard let body = d.body else { continue }
+            if body.type == FormatV1.genesisType, let roots = try? parseGenesisRoots(body.data) {
+                for r in roots where directory[r.keyID] == nil { directory[r.keyID] = r.publicKey }
+            } else if body.type == FormatV1.keyEnrolledType,
+                let k = try? KeyDescriptor(json: body.data, path: "data"), directory[k.keyID] == nil
+            {
+                directory[k.keyID] = k.publicKey
+            }
+        }
+        for i in decoded.indices {
+            if isFinished {
+                report.stoppedEarly = true
+                return
+            }
+            fold(&decoded[i])
+        }
+    }
+
+    // MARK: - Parallel decoding
+
+    enum SignatureStatus { case valid, invalid, deferred }
+
+    struct Decoded {
+        var seq: Int64 = 0
+        var line: Int? = nil
+        var body: EventBody? = nil
+        var bodyBytes: [UInt8] = []
+        var signature: [UInt8] = []
+        var computedEventHash: Digest32 = .zero
+        var recordedEventHash: Digest32? = nil
+        var recordedChainHash: Digest32? = nil
+        var problem: (FailureReason, String)? = nil
+        var signatureStatus: SignatureStatus = .deferred
+    }
+
+    static func decodeAll(_ chunk: [RawEntry], directory: [String: Ed25519.PublicKey], parallelism: Int) -> [Decoded] {
+        var out = [Decoded](repeating: Decoded(), count: chunk.count)
+        let workers = min(parallelism, max(1, chunk.count / 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            let slots = DisjointSlots(base: buffer.baseAddress!)
+            let n = chunk.count
+            let work: @Sendable (Int) -> Void = { w in
+                let lo = n * w / workers, hi = n * (w + 1) / workers
+                for i in lo..<hi { slots.base[i] = decode(chunk[i], directory: directory) }
+            }
+            if workers == 1 {
+                work(0)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+            }
+        }
+        return out
+    }
+
+    static func decode(_ raw: RawEntry, directory: [String: Ed25519.PublicKey]) -> Decoded {
+        var d = Decoded()
+        let bodyValue: JSONValue
+        switch raw {
+        case .stored(let seq, let body, let signature, let eventHash, let chainHash):
+            d.seq = seq
+            d.signature = signature
+            d.recordedEventHash = Digest32(bytes: eventHash)
+            d.recordedChainHash = Digest32(bytes: chainHash)
+            d.bodyBytes = body
+            do {
+                bodyValue = try body.withUnsafeBytes { try JSONParser.parse($0) }
+            } catch {
+                d.problem = (.malformedBody, "stored body is not valid JSON: \(error)")
+                d.computedEventHash = FormatV1.eventHash(bodyBytes: body, signature: signature)
+                return d
+            }
+            if let canonical = try? JCS.canonicalize(bodyValue), canonical != body {
+                d.problem = (.nonCanonicalBody, "stored body bytes are not the RFC 8785 canonical form of the body")
+            }
+        case .bundleLine(let line, let bytes):
+            d.line = line
+            let lineValue: JSONValue
+            do {
+                lineValue = try bytes.withUnsafeBytes { try JSONParser.parse($0) }
+            } catch {
+                d.problem = (.bundleMalformed, "line \(line) is not valid JSON: \(error)")
+                return d
+            }
+            guard case .object(let o) = lineValue, let seq = o["seq"]?.int64Value,
+                case .string(let sigText)? = o["sig"], case .string(let eh)? = o["eventHash"],
+                case .string(let ch)? = o["chainHash"], let b = o["body"], o.members.count == 5
+            else {
+                d.problem = (
+                    .bundleMalformed,
+                    "line \(line) is not an entry {\"seq\",\"body\",\"sig\",\"eventHash\",\"chainHash\"}"
+                )
+                return d
+            }
+            d.seq = seq
+            guard let sig = Base64.decode(sigText) else {
+                d.problem = (.bundleMalformed, "line \(line): sig is not standard base64")
+                return d
+            }
+            d.signature = sig
+            d.recordedEventHash = Digest32(hex: eh)
+            d.recordedChainHash = Digest32(hex: ch)
+            guard d.recordedEventHash != nil, d.recordedChainHash != nil else {
+                d.problem = (.bundleMalformed, "line \(line): eventHash and chainHash must be 64 lowercase hex digits")
+                return d
+            }
+            bodyValue = b
+            guard let canonical = try? JCS.canonicalize(b) else {
+                d.problem = (.malformedBody, "body holds a number that cannot be canonicalized")
+                return d
+            }
+            d.bodyBytes = canonical
+        }
+        d.computedEventHash = FormatV1.eventHash(bodyBytes: d.bodyBytes, signature: d.signature)
+        if d.bodyBytes.count > FormatV1.maxBodyBytes, d.problem == nil {
+            d.problem = (.malformedBody, "body is \(d.bodyBytes.count) bytes, over the limit of \(FormatV1.maxBodyBytes)")
+        }
+        do {
+            d.body = try EventBody(json: bodyValue)
+        } catch {
+            if d.problem == nil { d.problem = (.malformedBody, error.description) }
+            return d
+        }
+        if let pk = directory[d.body!.key] {
+            d.signatureStatus = checkSignature(pk, d) ? .valid : .invalid
+        }
+        return d
+    }
+
+    static func checkSignature(_ pk: Ed25519.PublicKey, _ d: Decoded) -> Bool {
+        let message = FormatV1.signingMessage(d.bodyBytes)
+        return d.signature.withUnsafeBytes { s in message.withUnsafeBytes { m in pk.isValidSignature(s, for: m) } }
+    }
+
+    // MARK: - Sequential checks
+
+    private mutating func record(_ f: VerificationFailure) {
+        report.failureCount += 1
+        if report.failures.count < Self.maxRecordedFailures { report.failures.append(f) }
+    }
+
+    private mutating func fold(_ d: inout Decoded) {
+        let stream = d.body?.stream
+        if d.problem?.0 == .bundleMalformed { d.seq = expectedSeq }
+        let seq = d.seq, line = d.line
+        let fail = { (reason: FailureReason, detail: String) -> VerificationFailure in
+            VerificationFailure(seq: seq, line: line, stream: stream, reason: reason, detail: detail)
+        }
+        report.entries += 1
+
+        // 1. Position in the log.
+        var chainKnown = true
+        var failure: VerificationFailure? = nil
+        if d.problem?.0 == .bundleMalformed {
+            record(fail(.bundleMalformed, d.problem!.1))
+            expectedSeq += 1
+            if expectedSeq == 2 { fatal = true }
+            report.lastSeq = d.seq
+            return
+        }
+        if d.seq != expectedSeq {
+            if d.seq > expectedSeq {
+                failure = fail(
+                    .seqGap, "expected seq \(expectedSeq), found \(d.seq): \(d.seq - expectedSeq) entr\(d.seq - expectedSeq == 1 ? "y is" : "ies are") missing")
+            } else {
+                failure = fail(.seqDuplicate, "expected seq \(expectedSeq), found \(d.seq) again (repeated or out of order)")
+            }
+            chainKnown = false
+        }
+        expectedSeq = d.seq + 1
+        report.lastSeq = d.seq
+
+        // 2. Body, genesis, keys, signature, streams.
+        if failure == nil { failure = checkEntry(&d, fail) }
+
+        // 3. Recorded hashes and the chain.
+        let chain = FormatV1.chainHash(seq: d.seq, previous: previousChain, eventHash: d.computedEventHash)
+        if failure == nil, let rec = d.recordedEventHash, rec != d.computedEventHash {
+            failure = fail(.wrongEventHash, "recorded eventHash \(rec.hex) but SHA-256(body || sig) is \(d.computedEventHash.hex)")
+        }
+        if failure == nil, chainKnown, let rec = d.recordedChainHash, rec != chain {
+            failure = fail(.wrongChainHash, "recorded chainHash \(rec.hex) but the chain computes \(chain.hex)")
+        }
+
+        if let failure {
+            record(failure)
+            // Resynchronise on the recorded values so that one bad entry is reported once,
+            // not as a cascade through every entry after it.
+            previousChain = d.recordedChainHash ?? chain
+            if let body = d.body { streams[body.stream] = (body.streamSeq, d.recordedEventHash ?? d.computedEventHash) }
+        } else {
+            previousChain = chain
+            if let body = d.body {
+                streams[body.stream] = (body.streamSeq, d.computedEventHash)
+                onVerified?(VerifiedEntry(seq: d.seq, body: body, eventHash: d.computedEventHash, chainHash: chain))
+            }
+        }
+        report.lastChainHash = previousChain
+    }
+
+    /// Everything about one entry that needs the log before it; returns the first failure.
+    private mutating func checkEntry(
+        _ d: inout Decoded, _ fail: (FailureReason, String) -> VerificationFailure
+    ) -> VerificationFailure? {
+        if d.seq == 1 { return checkGenesis(&d, fail) }
+        if let (reason, detail) = d.problem { return fail(reason, detail) }
+        guard let body = d.body else { return fail(.malformedBody, "body could not be read") }
+        if let ledger, body.ledger != ledger {
+            return fail(.ledgerMismatch, "body names ledger \"\(body.ledger)\" but this is ledger \"\(ledger)\"")
+        }
+        // Reserved streams and types.
+        let isKeyType = body.type == FormatV1.keyEnrolledType || body.type == FormatV1.keyRevokedType
+        if body.type == FormatV1.genesisType || body.stream == FormatV1.ledgerStream {
+            return fail(.reservedStream, "only seq 1 may be ledger.genesis, and only it may be in stream \"ledger\"")
+        }
+        if isKeyType != (body.stream == FormatV1.keysStream) {
+            return fail(.reservedStream, "stream \"keys\" holds exactly the key.enrolled and key.revoked events")
+        }
+        // The signing key at this position.
+        switch registry.refusal(keyID: body.key, actor: body.actor, at: d.seq) {
+        case .unknownKey?:
+            return fail(.unknownKey, "key \(body.key) was not enrolled before seq \(d.seq)")
+        case .revoked(let at)?:
+            return fail(.keyRevoked, "key \(body.key) was revoked at seq \(at)")
+        case .actorMismatch(let enrolled)?:
+            return fail(.actorKeyMismatch, "actor \"\(body.actor)\" signed with key \(body.key), which is enrolled for \"\(enrolled)\"")
+        case nil:
+            break
+        }
+        let record = registry.record(for: body.key)!
+        if d.signatureStatus == .deferred || directory[body.key] != record.publicKey {
+            let ok = Self.checkSignature(record.publicKey, d)
+            d.signatureStatus = ok ? .valid : .invalid
+        }
+        if d.signatureStatus == .invalid {
+            return fail(.badSignature, "signature does not verify under key \(body.key) (\(record.actor))")
+        }
+        // Stream position.
+        let prev = streams[body.stream]
+        let expected = (prev?.seq ?? 0) + 1
+        if body.streamSeq != expected {
+            return fail(.wrongStreamSeq, "streamSeq is \(body.streamSeq) but the stream's next position is \(expected)")
+        }
+        let expectedPrev = prev?.hash ?? .zero
+        if body.streamPrev != expectedPrev {
+            return fail(.wrongStreamPrev, "streamPrev \(body.streamPrev.hex) is not the eventHash of the stream's previous event (\(expectedPrev.hex))")
+        }
+        // Key events change the registry.
+        if isKeyType {
+            guard record.roles.contains(.admin) else {
+                return fail(.unauthorized, "\(body.type) must be signed by a key with role admin; \(body.key) holds \(record.roles.map(\.rawValue).sorted())")
+            }
+            do {
+                if body.type == FormatV1.keyEnrolledType {
+                    let k = try KeyDescriptor(json: body.data, path: "data")
+                    try registry.enroll(k, at: d.seq)
+                } else {
+                    let (k, _) = try parseRevocation(body.data)
+                    try registry.revoke(k, at: d.seq)
+                }
+            } catch let e as BodyError {
+                return fail(.invalidKeyEvent, e.description)
+            } catch {
+                return fail(.invalidKeyEvent, "\(error)")
+            }
+        }
+        return nil
+    }
+
+    private mutating func checkGenesis(
+        _ d: inout Decoded, _ fail: (FailureReason, String) -> VerificationFailure
+    ) -> VerificationFailure? {
+        fatal = true  // unless everything below holds, nothing after it can be checked
+        if let (reason, detail) = d.problem { return fail(.genesisMissing, "\(reason.rawValue): \(detail)") }
+        guard let body = d.body else { return fail(.genesisMissing, "seq 1 could not be read") }
+        guard body.type == FormatV1.genesisType, body.stream == FormatV1.ledgerStream, body.streamSeq == 1 else {
+            return fail(.genesisMissing, "seq 1 is \(body.type) in stream \"\(body.stream)\", not ledger.genesis in stream \"ledger\"")
+        }
+        let roots: [KeyDescriptor]
+        do { roots = try parseGenesisRoots(body.data) } catch { return fail(.genesisMissing, error.description) }
+        guard let signer = roots.first(where: { $0.keyID == body.key }) else {
+            return fail(.genesisMissing, "the genesis is signed by \(body.key), which is not one of its rootKeys")
+        }
+        guard signer.actor == body.actor else {
+            return fail(.genesisMissing, "the genesis actor \"\(body.actor)\" is not the root key's actor \"\(signer.actor)\"")
+        }
+        if let expected = options.expectedLedger, expected != body.ledger {
+            return fail(.ledgerMismatch, "the source says ledger \"\(expected)\" but the genesis says \"\(body.ledger)\"")
+        }
+        let ok = Self.checkSignature(signer.publicKey, d)
+        d.signatureStatus = ok ? .valid : .invalid
+        guard d.signatureStatus == .valid else {
+            return fail(.genesisMissing, "the genesis signature does not verify under its root key \(signer.keyID)")
+        }
+        if let pin = options.trustRoot {
+            guard pin == signer.publicKey else {
+                return fail(
+                    .genesisRootMismatch,
+                    "the genesis is signed by \(signer.keyID), not by the pinned root \(pin.keyID)")
+            }
+            report.rootPinned = true
+        }
+        fatal = false
+        ledger = body.ledger
+        report.ledger = body.ledger
+        report.rootKeys = roots.map(\.keyID)
+        registry.addRoots(roots)
+        for r in roots where directory[r.keyID] == nil { directory[r.keyID] = r.publicKey }
+        return nil
+    }
+}
+
+/// Facts about the machine.
+public enum System {
+    /// Cores available to this process.
+    public static var activeProcessorCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+}
+
+/// A buffer whose slots are written by several workers, each writing only its own disjoint range.
+// @unchecked Sendable: every worker of `decodeAll` writes a distinct index range, the buffer
+// outlives `concurrentPerform` (which returns only when all workers are done), and nothing reads
+// the slots until then.
+private struct DisjointSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+}

@@ -1,0 +1,256 @@
+public import SealbookCore
+internal import Foundation
+
+/// The append-only PostgreSQL log of one ledger (DESIGN.md 3). Owns one libpq connection; not
+/// for use from several threads at once (open one store per thread or task).
+public final class LedgerStore {
+    let connection: PGConnection
+    /// The connection string this store was opened with (may hold a password: never print it).
+    let conninfo: String
+
+    /// Connects (`PQconnectdb`). `conninfo` is a `postgresql://` URL or libpq key=value string;
+    /// the empty string means libpq's own `PG*` environment variables.
+    public init(conninfo: String) throws(StoreError) {
+        do { self.connection = try PGConnection(conninfo: conninfo) } catch { throw StoreError(error) }
+        self.conninfo = conninfo
+    }
+
+    /// Runs `body` on the connection, mapping database errors to ``StoreError``.
+    func run<T>(_ body: (PGConnection) throws -> T) throws(StoreError) -> T {
+        do { return try body(connection) } catch let e as StoreError { throw e } catch let e as PGError {
+            throw StoreError(e)
+        } catch { throw .database("\(error)") }
+    }
+
+    // MARK: - Reading
+
+    /// The head of the log.
+    public struct Head: Sendable, Equatable {
+        public let seq: Int64
+        public let chainHash: Digest32
+        public let ledger: String?
+    }
+
+    /// The last `seq` and its `chainHash` (one row read; `seq` 0 before the genesis).
+    public func head() throws(StoreError) -> Head {
+        try run { c in
+            let r = try c.query("SELECT seq, chain_hash, ledger FROM sealbook.head", resultFormat: .binary)
+            guard r.rowCount == 1 else { throw StoreError.notInitialized("the ledger head row is missing: run sealbook init") }
+            return Head(seq: r.int64(0, 0)!, chainHash: Digest32(bytes: r.bytes(0, 1)!)!, ledger: r.string(0, 2))
+        }
+    }
+
+    /// The ledger id; throws ``StoreError/notInitialized(_:)`` before the genesis.
+    public func ledgerID() throws(StoreError) -> String {
+        guard let id = try head().ledger else {
+            throw .notInitialized("the ledger has no genesis yet: run sealbook init --ledger ID --root-key FILE")
+        }
+        return id
+    }
+
+    /// A stream's last position: its `streamSeq` (0 for a new stream) and `eventHash`.
+    public func streamPosition(_ stream: String) throws(StoreError) -> (seq: Int64, eventHash: Digest32) {
+        try run { c in
+            let r = try c.query(
+                "SELECT stream_seq, event_hash FROM sealbook.events WHERE stream = \(stream) ORDER BY stream_seq DESC LIMIT 1",
+                resultFormat: .binary)
+            guard r.rowCount == 1 else { return (0, .zero) }
+            return (r.int64(0, 0)!, Digest32(bytes: r.bytes(0, 1)!)!)
+        }
+    }
+
+    /// A key as the database's key table holds it.
+    public struct KeyRow: Sendable, Equatable {
+        public let keyID: String
+        public let publicKey: String
+        public let actor: String
+        public let roles: [String]
+        public let enrolledSeq: Int64
+        public let revokedSeq: Int64?
+        public let isRoot: Bool
+    }
+
+    /// Every key, in enrolment order.
+    public func keys() throws(StoreError) -> [KeyRow] {
+        try run { c in
+            let r = try c.query(
+                "SELECT key_id, encode(public_key, 'base64'), actor, array_to_json(roles)::text, enrolled_seq, revoked_seq, is_root FROM sealbook.keys ORDER BY enrolled_seq, key_id")
+            return (0..<r.rowCount).map { i in
+                let roles = (try? JSONParser.parse(r.string(i, 3)!))?.arrayValue?.compactMap(\.stringValue) ?? []
+                return KeyRow(
+                    keyID: r.string(i, 0)!, publicKey: r.string(i, 1)!, actor: r.string(i, 2)!, roles: roles,
+                    enrolledSeq: r.int64(i, 4)!, revokedSeq: r.int64(i, 5), isRoot: r.bool(i, 6)!)
+            }
+        }
+    }
+
+    // MARK: - Appending
+
+    /// What the database returned for one appended event.
+    public struct AppendResult: Sendable, Equatable {
+        public let seq: Int64
+        public let stream: String
+        public let streamSeq: Int64
+        public let chainHash: Digest32
+        public let eventHash: Digest32
+        /// The server's time of recording (RFC 3339, UTC).
+        public let recordedAt: String
+        /// True when `(stream, idem)` existed and the earlier event is returned instead.
+        public let duplicate: Bool
+    }
+
+    /// Appends already-signed events in one transaction (all or nothing), through
+    /// `sealbook.append_events`: one statement, one lock acquisition on the chain head.
+    public func appendSigned(_ events: [SignedEvent]) throws(StoreError) -> [AppendResult] {
+        guard !events.isEmpty else { return [] }
+        do {
+            let r = try connection.query(
+                """
+                SELECT r_seq, r_stream_seq, r_chain_hash, r_event_hash,
+                       to_char(r_recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), r_duplicate
+                FROM sealbook.append_events(\(events.map(\.bodyBytes)), \(events.map(\.signature)))
+                """,
+                resultFormat: .binary)
+            return (0..<r.rowCount).map { i in
+                AppendResult(
+                    seq: r.int64(i, 0)!, stream: events[i].body.stream, streamSeq: r.int64(i, 1)!,
+                    chainHash: Digest32(bytes: r.bytes(i, 2)!)!, eventHash: Digest32(bytes: r.bytes(i, 3)!)!,
+                    recordedAt: r.string(i, 4)!, duplicate: r.bool(i, 5)!)
+            }
+        } catch {
+            throw StoreError(error)
+        }
+    }
+
+    /// An event to append: everything but the parts the store and the key fill in.
+    public struct NewEvent: Sendable {
+        public var stream: String
+        public var type: String
+        public var data: JSONObject
+        public var idem: String?
+
+        public init(stream: String, type: String, data: JSONObject, idem: String? = nil) {
+            self.stream = stream
+            self.type = type
+            self.data = data
+            self.idem = idem
+        }
+    }
+
+    /// Builds, signs and appends one event: the low-level append.
+    ///
+    /// - `expectSeq`: the stream's current last `streamSeq` as the caller saw it (0 for a new
+    ///   stream); the event becomes `expectSeq + 1`, or the call fails with
+    ///   ``StoreError/conflict(stream:current:expected:)`` (the stream moved on) or
+    ///   ``StoreError/positionAhead(stream:current:expected:)``. Without it, the event goes at the
+    ///   stream's end, retrying when a concurrent writer takes the position first.
+    public func append(
+        _ event: NewEvent, key: KeyFile, expectSeq: Int64? = nil, now: () -> String = FormatV1.now
+    ) throws(StoreError) -> AppendResult {
+        try appendBatch([event], key: key, expectSeq: expectSeq, now: now)[0]
+    }
+
+    /// Builds, signs and appends events in one transaction. Events of the same stream follow each
+    /// other (`streamPrev` chains inside the batch). `expectSeq` applies to the first event's stream.
+    public func appendBatch(
+        _ events: [NewEvent], key: KeyFile, expectSeq: Int64? = nil, now: () -> String = FormatV1.now
+    ) throws(StoreError) -> [AppendResult] {
+        guard !events.isEmpty else { return [] }
+        let ledger = try ledgerID()
+        let maxAttempts = expectSeq == nil ? 200 : 1
+        var attempt = 0
+        while true {
+            attempt += 1
+            var positions: [String: (seq: Int64, eventHash: Digest32)] = [:]
+            var signed: [SignedEvent] = []
+            signed.reserveCapacity(events.count)
+            for (i, e) in events.enumerated() {
+                var pos: (seq: Int64, eventHash: Digest32)
+                if let p = positions[e.stream] { pos = p } else { pos = try streamPosition(e.stream) }
+                if i == 0, let expect = expectSeq, pos.seq != expect {
+                    if pos.seq > expect { throw .conflict(stream: e.stream, current: pos.seq, expected: expect) }
+                    throw .positionAhead(stream: e.stream, current: pos.seq, expected: expect)
+                }
+                let body: EventBody
+                do {
+                    body = try EventBody(
+                        ledger: ledger, stream: e.stream, streamSeq: pos.seq + 1, streamPrev: pos.eventHash, type: e.type,
+                        time: now(), actor: key.actor, key: key.keyID, data: e.data, idem: e.idem)
+                } catch { throw error.kind == .tooLarge ? .tooLarge(error.description) : .invalidEvent(error.description) }
+                let s: SignedEvent
+                do { s = try SignedEvent(signing: body, with: key.privateKey) } catch {
+                    throw error.kind == .tooLarge ? .tooLarge(error.description) : .invalidEvent(error.description)
+                }
+                positions[e.stream] = (pos.seq + 1, s.eventHash)
+                signed.append(s)
+            }
+            do {
+                return try appendSigned(signed)
+            } catch StoreError.streamMoved {
+                // Someone appended to the stream between our read and our write.
+                if attempt >= maxAttempts {
+                    let stream = events[0].stream
+                    let current = (try? streamPosition(stream).seq) ?? -1
+                    if let expect = expectSeq, current < expect {
+                        throw .positionAhead(stream: stream, current: current, expected: expect)
+                    }
+                    throw .conflict(stream: stream, current: current, expected: expectSeq ?? current - 1)
+                }
+                continue
+            }
+        }
+    }
+
+    // MARK: - Init
+
+    /// What `init` did.
+    public enum InitOutcome: Sendable, Equatable {
+        /// Schema applied (versions listed) and genesis appended.
+        case created(genesis: AppendResult, schemaApplied: [Int])
+        /// The same ledger with the same root key exists already: nothing changed.
+        case alreadyInitialized(head: Int64)
+    }
+
+    /// Applies the schema and appends the genesis (`seq` 1) naming `root` as the root key.
+    /// Running it again with the same ledger id and root key changes nothing.
+    public func initialize(ledger: String, root: KeyFile, roles: [Role] = [.admin], now: () -> String = FormatV1.now)
+        throws(StoreError) -> InitOutcome
+    {
+        guard FormatV1.isValidLedgerID(ledger) else {
+            throw .invalidEvent("ledger id \"\(ledger)\" must match [a-z0-9][a-z0-9._-]{0,62}")
+        }
+        let applied = try migrate()
+        let h = try head()
+        if h.seq > 0 {
+            let rootIsListed = try keys().contains { $0.isRoot && $0.keyID == root.keyID }
+            guard h.ledger == ledger, rootIsListed else {
+                throw .alreadyInitialized(
+                    "this database already holds ledger \"\(h.ledger ?? "?")\" with other root keys; nothing was changed")
+            }
+            return .alreadyInitialized(head: h.seq)
+        }
+        let descriptor = KeyDescriptor(
+            keyID: root.keyID, publicKey: root.privateKey.publicKey, actor: root.actor, roles: roles.map(\.rawValue))
+        let data = JSONObject([(key: "rootKeys", value: .array([.object(descriptor.json)]))])
+        do {
+            let body = try EventBody(
+                ledger: ledger, stream: FormatV1.ledgerStream, streamSeq: 1, streamPrev: .zero, type: FormatV1.genesisType,
+                time: now(), actor: root.actor, key: root.keyID, data: data)
+            let genesis = try SignedEvent(signing: body, with: root.privateKey)
+            return .created(genesis: try appendSigned([genesis])[0], schemaApplied: applied)
+        } catch let e as BodyError {
+            throw .invalidEvent(e.description)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw .database("\(error)")
+        }
+    }
+}
+
+extension FormatV1 {
+    /// The current UTC time in the format's layout.
+    public static func now() -> String {
+        formatTimestamp(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}

@@ -1,0 +1,78 @@
+internal import SealbookCore
+
+/// Everything that can go wrong talking to the ledger database, in terms a user can act on.
+/// Messages never contain passwords, secret keys or event payloads.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The database cannot be reached.
+    case unavailable(String)
+    /// The ledger schema or genesis is missing.
+    case notInitialized(String)
+    /// `init` against a ledger that already exists with other parameters.
+    case alreadyInitialized(String)
+    /// The stream moved past the expected position (`--expect-seq` too small, or a race).
+    case conflict(stream: String, current: Int64, expected: Int64)
+    /// `--expect-seq` names a position the stream has not reached.
+    case positionAhead(stream: String, current: Int64, expected: Int64)
+    /// The signing key may not sign this event (unknown, revoked, wrong actor, role).
+    case keyRefused(String)
+    /// A signed event's stream position was taken, or its `streamPrev` is stale (append path
+    /// SB010-SB012); ``LedgerStore/appendBatch(_:key:expectSeq:now:)`` retries or rephrases these.
+    case streamMoved(String)
+    /// The event breaks a rule of the format or of the ledger.
+    case invalidEvent(String)
+    /// The body is over the size limit.
+    case tooLarge(String)
+    /// The database refused a change because the log is append-only, or a privilege is missing.
+    case refused(String)
+    /// The database's schema version is newer than this binary, or a recorded migration differs.
+    case schemaMismatch(String)
+    /// Any other database error.
+    case database(String)
+    /// A local file could not be written (export).
+    case output(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let m): "cannot connect to the database: \(m)"
+        case .notInitialized(let m): m
+        case .alreadyInitialized(let m): m
+        case .conflict(let stream, let current, let expected):
+            "conflict: stream \(stream) is at streamSeq \(current), not \(expected) as expected; someone appended first. Re-read the stream and try again"
+        case .positionAhead(let stream, let current, let expected):
+            "stream \(stream) is at streamSeq \(current); position \(expected) does not exist yet"
+        case .streamMoved(let m): "conflict: \(m)"
+        case .keyRefused(let m): "key refused: \(m)"
+        case .invalidEvent(let m): "invalid event: \(m)"
+        case .tooLarge(let m): m
+        case .refused(let m): "refused by the database: \(m)"
+        case .schemaMismatch(let m): m
+        case .database(let m): "database error: \(m)"
+        case .output(let m): m
+        }
+    }
+
+    /// Maps a libpq error: connection failures, the append path's SB* codes, privileges.
+    init(_ e: PGError) {
+        switch e.kind {
+        case .connectionFailed, .connectionLost:
+            self = .unavailable(e.message)
+            return
+        default: break
+        }
+        let m = e.message
+        switch e.sqlState ?? "" {
+        case "SB001", "SB002", "SB003", "SB004": self = .keyRefused(m)
+        case "SB012": self = .streamMoved(m)
+        case "SB005", "SB030", "SB040": self = .invalidEvent(m)
+        case "SB010", "SB011": self = .streamMoved(m)
+        case "SB020": self = .notInitialized(m)
+        case "SB021": self = .alreadyInitialized(m)
+        case "SB031": self = .tooLarge(m)
+        case "SB050": self = .refused(m)
+        case "42501": self = .refused("\(m) (the role lacks the privilege; writers append through sealbook.append_event only)")
+        case "3F000", "42P01", "42883": self = .notInitialized("the ledger schema is missing in this database: run sealbook init (\(m))")
+        case "3D000": self = .unavailable(m)
+        default: self = .database(e.description)
+        }
+    }
+}

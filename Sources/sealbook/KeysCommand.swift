@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import SealbookCore
+import SealbookPostgres
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate, enrol, revoke and list signing keys.",
+        subcommands: [Generate.self, Enroll.self, Revoke.self, List.self])
+
+    struct Generate: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a new Ed25519 key file (mode 0600); prints the public key and key id, never the secret.",
+            discussion: """
+                The actor is a pseudonymous id (alice@fingood), never a person's name or e-mail:
+                the log is immutable, personal data stays out of it.
+
+                Example:
+                  sealbook keys generate --actor alice@fingood --out alice.key
+                """)
+        @Option(help: ArgumentHelp("Pseudonymous actor id, e.g. alice@fingood.", valueName: "actor")) var actor: String
+        @Option(help: ArgumentHelp("Where to write the key file (must not exist).", valueName: "file")) var out: String
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ o: Output) throws {
+            let k = try KeyFile.generate(actor: actor, path: out)
+            o.line("wrote \(out) (mode 0600)")
+            o.line("actor      \(k.actor)")
+            o.line("key id     \(k.keyID)")
+            o.line("public key \(k.privateKey.publicKey.base64)")
+            o.result(
+                .obj([
+                    ("ok", true), ("file", .string(out)), ("actor", .string(k.actor)), ("key", .string(k.keyID)),
+                    ("publicKey", .string(k.privateKey.publicKey.base64)),
+                ]))
+        }
+    }
+
+    struct Enroll: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Enrol a public key for an actor with roles (signed by an admin key).",
+            discussion: """
+                Roles: admin, operator, approver, incident-commander, auditor, pipeline.
+
+                Example:
+                  sealbook keys enroll --public-key 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= \\
+                    --actor alice@fingood --role operator --key root.key
+                """)
+        @Option(name: .customLong("public-key"), help: ArgumentHelp("The key's public key (base64).", valueName: "base64"))
+        var publicKey: String
+        @Option(help: ArgumentHelp("The actor the key belongs to.", valueName: "actor")) var actor: String
+        @Option(name: .customLong("role"), help: ArgumentHelp("A role (repeat for several).", valueName: "role"))
+        var roles: [String] = []
+        @Option(help: ArgumentHelp("Admin signing key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ o: Output) throws {
+            let pk: Ed25519.PublicKey
+            do { pk = try Ed25519.PublicKey(base64: publicKey) } catch {
+                throw CLIError(.usage, "--public-key must be a 32-byte Ed25519 public key in standard base64")
+            }
+            guard FormatV1.isValidActor(actor) else { throw CLIError(KeyFileError.invalidActor(actor)) }
+            guard !roles.isEmpty else { throw CLIError(.usage, "give at least one --role") }
+            for r in roles where Role(rawValue: r) == nil {
+                throw CLIError(.usage, "unknown role \"\(r)\"; roles: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let signer = try loadSigningKey(key)
+            let d = KeyDescriptor(keyID: pk.keyID, publicKey: pk, actor: actor, roles: roles)
+            let store = try database.open(o)
+            let r = try store.append(
+                LedgerStore.NewEvent(stream: FormatV1.keysStream, type: FormatV1.keyEnrolledType, data: d.json), key: signer)
+            o.line("enrolled \(pk.keyID) for \(actor) with roles \(roles.joined(separator: ", ")) at seq \(r.seq)")
+            o.result(
+                .obj([
+                    ("ok", true), ("seq", .int(r.seq)), ("key", .string(pk.keyID)), ("actor", .string(actor)),
+                    ("roles", .array(roles.map { .string($0) })), ("chainHash", .string(r.chainHash.hex)),
+                ]))
+        }
+    }
+
+    struct Revoke: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key (signed by an admin key); events it signs afterwards are refused.",
+            discussion: """
+                Example:
+                  sealbook keys revoke ed25519:3b6a27bcceb6a42d --reason "laptop lost" --key root.key
+                """)
+        @Argument(help: ArgumentHelp("The key id to revoke.", valueName: "key-id")) var keyID: String
+        @Option(help: ArgumentHelp("Why (recorded in the log).", valueName: "text")) var reason: String
+        @Option(help: ArgumentHelp("Admin signing key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ o: Output) throws {
+            guard FormatV1.isValidKeyID(keyID) else {
+                throw CLIError(.usage, "\(keyID) is not a key id (ed25519: followed by 16 lowercase hex digits)")
+            }
+            let signer = try loadSigningKey(key)
+            let store = try database.open(o)
+            let data = JSONObject([(key: "key", value: .string(keyID)), (key: "reason", value: .string(reason))])
+            let r = try store.append(
+                LedgerStore.NewEvent(stream: FormatV1.keysStream, type: FormatV1.keyRevokedType, data: data), key: signer)
+            o.line("revoked \(keyID) at seq \(r.seq)")
+            o.result(.obj([("ok", true), ("seq", .int(r.seq)), ("key", .string(keyID)), ("chainHash", .string(r.chainHash.hex))]))
+        }
+    }
+
+    struct List: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the ledger's keys with their actors, roles and status.",
+            discussion: """
+                Example:
+                  sealbook keys list --json
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ o: Output) throws {
+            let store = try database.open(o)
+            let keys = try store.keys()
+            for k in keys {
+                let status = k.revokedSeq.map { "revoked at seq \($0)" } ?? "active"
+                o.line("\(k.keyID)  \(k.actor)  [\(k.roles.joined(separator: ","))]  enrolled at seq \(k.enrolledSeq)\(k.isRoot ? " (root)" : "")  \(status)")
+            }
+            if keys.isEmpty { o.line("no keys: the ledger is not initialized") }
+            o.result(
+                .obj([
+                    ("ok", true),
+                    (
+                        "keys",
+                        .array(
+                            keys.map { k in
+                                .obj([
+                                    ("key", .string(k.keyID)), ("publicKey", .string(k.publicKey)), ("actor", .string(k.actor)),
+                                    ("roles", .array(k.roles.map { .string($0) })), ("enrolledSeq", .int(k.enrolledSeq)),
+                                    ("revokedSeq", k.revokedSeq.map { .int($0) } ?? .null), ("root", .bool(k.isRoot)),
+                                ])
+                            })
+                    ),
+                ]))
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import ArgumentParser
+import Foundation
+import SealbookCore
+import SealbookPostgres
+
+@main
+struct Sealbook: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sealbook",
+        abstract: "A signed, append-only compliance ledger for database migrations.",
+        discussion: """
+            Every action is an Ed25519-signed event in an append-only PostgreSQL log, chained by
+            SHA-256, verifiable online or offline from an exported bundle.
+
+            Quick start (embedded local database, nothing to configure):
+              sealbook keys generate --actor root@fingood --out root.key
+              sealbook init --ledger fingood-prod --root-key root.key
+              sealbook append --stream demo/1 --type custom.note --data '{"text":"hello"}' --key root.key
+              sealbook verify --trust-root <public key printed by keys generate>
+
+            Exit codes: 0 ok, 1 verification failed, 64 usage, 65 malformed JSON, 66 input file
+            missing or unreadable, 67 invalid event, 68 body too large, 69 database unavailable,
+            70 database error, 71 key refused, 72 conflict, 73 output exists, 74 stream position
+            ahead, 75 not initialized, 76 already initialized, 77 refused by the database,
+            78 schema mismatch, 79 internal error.
+            """,
+        subcommands: [
+            Keys.self, Init.self, Append.self, Verify.self, Export.self, Head.self, DB.self,
+        ])
+}
+
+// MARK: - init
+
+struct Init: SealbookCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the ledger schema and its genesis event (running it again changes nothing).",
+        discussion: """
+            Applies the schema files (schemas/postgres) that are not yet applied, then appends the
+            genesis (seq 1) naming the root key, which holds the admin role.
+
+            Example:
+              sealbook init --ledger fingood-prod --root-key root.key
+            """)
+
+    @Option(help: ArgumentHelp("Ledger id: [a-z0-9][a-z0-9._-]{0,62}.", valueName: "id")) var ledger: String
+    @Option(name: .customLong("root-key"), help: ArgumentHelp("The root key file (from keys generate).", valueName: "file"))
+    var rootKey: String
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func perform(_ out: Output) throws {
+        let key = try KeyFile.read(path: rootKey)
+        let store = try database.open(out)
+        switch try store.initialize(ledger: ledger, root: key) {
+        case .created(let g, let applied):
+            out.line("initialized ledger \(ledger): schema versions \(applied.map(String.init).joined(separator: ", ")) applied")
+            out.line("genesis: seq \(g.seq) chainHash \(g.chainHash.hex)")
+            out.line("root key: \(key.keyID) (\(key.actor))")
+            out.line("pin this root when verifying: --trust-root \(key.privateKey.publicKey.base64)")
+            out.result(
+                .obj([
+                    ("ok", true), ("created", true), ("ledger", .string(ledger)),
+                    ("schemaApplied", .array(applied.map { .int(Int64($0)) })), ("seq", .int(g.seq)),
+                    ("chainHash", .string(g.chainHash.hex)), ("rootKey", .string(key.keyID)),
+                    ("rootPublicKey", .string(key.privateKey.publicKey.base64)),
+                ]))
+        case .alreadyInitialized(let head):
+            out.line("ledger \(ledger) is already initialized with this root key (head at seq \(head)); nothing changed")
+            out.result(.obj([("ok", true), ("created", false), ("ledger", .string(ledger)), ("seq", .int(head))]))
+        }
+    }
+}
+
+// MARK: - append
+
+struct Append: SealbookCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign and append one event (the low-level append).",
+        discussion: """
+            --data takes a JSON object, @FILE to read it from a file, or @- for standard input.
+            Numbers must be integers in ±(2^53-1): write decimals as strings. The canonical body
+            may be at most 65536 bytes.
+
+            --expect-seq N: the stream's last streamSeq as you last saw it (0 for a new stream);
+            the event becomes N+1 or the append fails with exit 72 (someone appended first) or
+            74 (the stream has not reached N). Without it the event goes at the stream's end.
+
+            Example:
+              sealbook append --stream session/2024_01_15_add_fee_index --type custom.note \\
+                --data '{"text":"backup verified","sizeBytes":52428800}' --key alice.key --expect-seq 0
+            """)
+
+    @Option(help: ArgumentHelp("Stream id, e.g. session/2024_01_15_add_fee_index.", valueName: "stream")) var stream: String
+    @Option(help: ArgumentHelp("Event type, lowercase dotted, e.g. custom.note.", valueName: "type")) var type: String
+    @Option(help: ArgumentHelp("The event data: JSON object, @FILE or @-.", valueName: "json|@file")) var data: String
+    @Option(help: ArgumentHelp("Signing key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
+    @Option(name: .customLong("expect-seq"), help: ArgumentHelp("The stream's current last streamSeq.", valueName: "n"))
+    var expectSeq: Int64?
+    @Option(help: ArgumentHelp("Idempotency key: a repeat with the same stream and key returns the first event.", valueName: "key"))
+    var idem: String?
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func perform(_ out: Output) throws {
+        if stream == FormatV1.ledgerStream || stream == FormatV1.keysStream {
+            throw CLIError(.invalidEvent, "stream \"\(stream)\" is reserved: use sealbook init / sealbook keys")
+        }
+        guard FormatV1.isValidStreamID(stream) else {
+            throw CLIError(.invalidEvent, "--stream: must be 1-200 characters of [A-Za-z0-9._~:/@+-], starting with a letter or digit")
+        }
+        guard FormatV1.isValidType(type) else {
+            throw CLIError(.invalidEvent, "--type: must be lowercase dotted segments of [a-z][a-z0-9_-]*")
+        }
+        if type == FormatV1.genesisType || type == FormatV1.keyEnrolledType || type == FormatV1.keyRevokedType {
+            throw CLIError(.invalidEvent, "type \(type) is reserved: use sealbook init / sealbook keys")
+        }
+        if let expectSeq, expectSeq < 0 { throw CLIError(.usage, "--expect-seq must be 0 or more") }
+        if let idem, !FormatV1.isValidIdem(idem) {
+            throw CLIError(.invalidEvent, "--idem must be 1-200 characters with no control characters")
+        }
+        let object = try readDataObject(data)
+        do { try BodyRules.check(.object(object), path: "data") } catch { throw CLIError(error) }
+        let signingKey = try loadSigningKey(key)
+        let store = try database.open(out)
+        let r = try store.append(
+            LedgerStore.NewEvent(stream: stream, type: type, data: object, idem: idem), key: signingKey,
+            expectSeq: expectSeq)
+        if r.duplicate {
+            out.line("already recorded (idempotency key \(idem ?? "")): seq \(r.seq), \(r.stream) #\(r.streamSeq)")
+        } else {
+            out.line("appended seq \(r.seq): \(r.stream) #\(r.streamSeq) \(type)")
+        }
+        out.line("eventHash \(r.eventHash.hex)")
+        out.line("chainHash \(r.chainHash.hex)")
+        out.result(
+            .obj([
+                ("ok", true), ("seq", .int(r.seq)), ("stream", .string(r.stream)), ("streamSeq", .int(r.streamSeq)),
+                ("eventHash", .string(r.eventHash.hex)), ("chainHash", .string(r.chainHash.hex)),
+                ("recordedAt", .string(r.recordedAt)), ("duplicate", .bool(r.duplicate)),
+            ]))
+    }
+}
+
+/// Reads `--data`: inline JSON, `@FILE` or `@-`; must be a JSON object.
+func readDataObject(_ arg: String) throws -> JSONObject {
+    var bytes: [UInt8]
+    if arg == "@-" {
+        bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
+    } else if arg.hasPrefix("@") {
+        let path = String(arg.dropFirst())
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError(.inputUnreadable, "data file \(path) does not exist") }
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw CLIError(.inputUnreadable, "cannot read data file \(path)")
+        }
+        bytes = [UInt8](d)
+    } else {
+        bytes = Array(arg.utf8)
+    }
+    // Far over any body we accept: refuse before parsing.
+    guard bytes.count <= 4 * FormatV1.maxBodyBytes else {
+        throw CLIError(.tooLarge, "--data is \(bytes.count) bytes; a body may be at most \(FormatV1.maxBodyBytes) bytes")
+    }
+    let v: JSONValue
+    do { v = try JSONParser.parse(bytes) } catch { throw CLIError(.malformedJSON, "--data is not valid JSON: \(error.description)") }
+    guard case .object(let o) = v else { throw CLIError(.invalidEvent, "--data must be a JSON object") }
+    return o
+}
+
+// MARK: - head
+
+struct Head: SealbookCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the last seq and its chainHash.",
+        discussion: """
+            Example:
+              sealbook head --json
+            """)
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func perform(_ out: Output) throws {
+        let store = try database.open(out)
+        let h = try store.head()
+        out.line("ledger \(h.ledger ?? "(not initialized)")")
+        out.line("seq \(h.seq)")
+        out.line("chainHash \(h.chainHash.hex)")
+        out.result(
+            .obj([
+                ("ok", true), ("ledger", h.ledger.map(JSONValue.string) ?? .null), ("seq", .int(h.seq)),
+                ("chainHash", .string(h.chainHash.hex)),
+            ]))
+    }
+}
