@@ -39,12 +39,16 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Shared by the test targets: throwaway databases, ledgers, the built binary.
+        .target(
+            name: "SealbookTestSupport", dependencies: ["SealbookCore", "SealbookPostgres"],
+            path: "Tests/SealbookTestSupport", swiftSettings: strict),
         .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], swiftSettings: strict),
         .testTarget(
-            name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres"],
+            name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "SealbookCLITests", dependencies: ["SealbookCore", "SealbookPostgres"],
+            name: "SealbookCLITests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],
             swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

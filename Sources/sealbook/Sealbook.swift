@@ -161,7 +161,10 @@ func readDataObject(_ arg: String) throws -> JSONObject {
         throw CLIError(.tooLarge, "--data is \(bytes.count) bytes; a body may be at most \(FormatV1.maxBodyBytes) bytes")
     }
     let v: JSONValue
-    do { v = try JSONParser.parse(bytes) } catch { throw CLIError(.malformedJSON, "--data is not valid JSON: \(error.description)") }
+    // data is level 2 of the body, so it may nest one level less than a body.
+    do { v = try JSONParser.parse(bytes, maxDepth: FormatV1.maxDepth - 1) } catch {
+        throw CLIError(.malformedJSON, "--data is not valid JSON: \(error.description)")
+    }
     guard case .object(let o) = v else { throw CLIError(.invalidEvent, "--data must be a JSON object") }
     return o
 }

@@ -49,7 +49,10 @@ struct Verify: SealbookCommand {
             out.line("OK: \(r.entries) entries of ledger \(r.ledger ?? "?") verified (\(source))")
             out.line("head: seq \(r.lastSeq) chainHash \(r.lastChainHash.hex)")
         } else {
-            out.line("FAILED: \(r.failureCount) entr\(r.failureCount == 1 ? "y does" : "ies do") not verify (\(source))\(r.stoppedEarly ? "; stopped at the first, use --all for every one" : "")")
+            let genesisFailed = r.failures.first.map { $0.seq == 1 || $0.reason == .genesisMissing } ?? false
+            let stop =
+                !r.stoppedEarly ? "" : genesisFailed ? "; nothing after a missing or invalid genesis can be checked" : "; stopped at the first, use --all for every one"
+            out.line("FAILED: \(r.failureCount) entr\(r.failureCount == 1 ? "y does" : "ies do") not verify (\(source))\(stop)")
             for f in r.failures { out.line("  \(f)") }
             if r.failureCount > r.failures.count { out.line("  … and \(r.failureCount - r.failures.count) more") }
         }

@@ -9,17 +9,21 @@
 --   * sealbook_writer may only call the append functions and read; sealbook_auditor may only read.
 -- A superuser can still disable triggers: that is what `sealbook verify` is for.
 
+-- Roles are cluster-wide; several ledgers (databases) in one cluster share them. Two inits
+-- racing in different databases must not fail, hence the exception handlers.
 DO $roles$
+DECLARE
+    r text;
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sealbook_owner') THEN
-        CREATE ROLE sealbook_owner NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sealbook_writer') THEN
-        CREATE ROLE sealbook_writer NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'sealbook_auditor') THEN
-        CREATE ROLE sealbook_auditor NOLOGIN;
-    END IF;
+    FOREACH r IN ARRAY ARRAY['sealbook_owner', 'sealbook_writer', 'sealbook_auditor'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL;
+            END;
+        END IF;
+    END LOOP;
 END
 $roles$;
 
@@ -157,6 +161,7 @@ BEGIN
         RAISE EXCEPTION 'body is not a format v1 event: %', SQLERRM USING ERRCODE = 'SB030';
     END;
     IF jsonb_typeof(b) <> 'object' OR b->'v' IS DISTINCT FROM '1'::jsonb OR v_stream IS NULL
+       OR jsonb_typeof(b->'streamSeq') IS DISTINCT FROM 'number' OR jsonb_typeof(b->'stream') IS DISTINCT FROM 'string'
        OR v_stream_seq IS NULL OR v_type IS NULL OR v_actor IS NULL OR v_key IS NULL OR v_time IS NULL
        OR v_prev IS NULL OR octet_length(v_prev) <> 32 OR jsonb_typeof(b->'data') IS DISTINCT FROM 'object' THEN
         RAISE EXCEPTION 'body is not a format v1 event (missing or mistyped members)' USING ERRCODE = 'SB030';

@@ -169,7 +169,7 @@ public enum BundleVerifier {
             progress(verifier.nextSeq - 1, header.to)
         }
         var report = verifier.finish()
-        if !verifier.isFinished || options.reportAll {
+        if !verifier.isFatal && (!verifier.isFinished || options.reportAll) {
             let last = report.lastSeq
             if last < header.to {
                 verifier.recordFailure(
@@ -184,6 +184,7 @@ public enum BundleVerifier {
             }
             report = verifier.finish()
         }
+        if verifier.isFinished && report.lastSeq < header.to { report.stoppedEarly = true }
         return (header, report)
     }
 }

@@ -96,7 +96,7 @@ public struct EventBody: Sendable, Equatable {
         if let idem, !FormatV1.isValidIdem(idem) {
             throw BodyError(path: "idem", rule: "must be 1-200 characters with no control characters")
         }
-        try BodyRules.check(.object(data), path: "data")
+        try BodyRules.check(.object(data), path: "data", depth: 2)
     }
 
     /// The body as a JSON object (members in the format's order; canonicalization sorts them).
@@ -150,8 +150,12 @@ public struct BodyError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Rules on every value inside a body: integers only, in [-(2^53-1), 2^53-1]; no U+0000 in
 /// strings or member names (PostgreSQL's jsonb cannot hold it).
 public enum BodyRules {
-    /// Walks `value`; throws at the first value that breaks a rule, naming its path.
-    public static func check(_ value: JSONValue, path: String = "") throws(BodyError) {
+    /// Walks `value`; throws at the first value that breaks a rule, naming its path. `depth` is
+    /// the nesting level of `value` inside the body (the body itself is 1).
+    public static func check(_ value: JSONValue, path: String = "", depth: Int = 1) throws(BodyError) {
+        if depth > FormatV1.maxDepth, value.arrayValue != nil || value.objectValue != nil {
+            throw BodyError(path: path, rule: "nesting deeper than \(FormatV1.maxDepth) levels (the body is level 1, data level 2)")
+        }
         switch value {
         case .null, .bool:
             return
@@ -167,11 +171,11 @@ public enum BodyRules {
         case .string(let s):
             if s.utf8.contains(0) { throw BodyError(path: path, rule: "strings must not contain U+0000") }
         case .array(let items):
-            for (i, item) in items.enumerated() { try check(item, path: "\(path)[\(i)]") }
+            for (i, item) in items.enumerated() { try check(item, path: "\(path)[\(i)]", depth: depth + 1) }
         case .object(let o):
             for (k, v) in o.members {
                 if k.utf8.contains(0) { throw BodyError(path: path, rule: "member names must not contain U+0000") }
-                try check(v, path: path.isEmpty ? k : "\(path).\(k)")
+                try check(v, path: path.isEmpty ? k : "\(path).\(k)", depth: depth + 1)
             }
         }
     }

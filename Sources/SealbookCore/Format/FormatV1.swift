@@ -9,6 +9,8 @@ public enum FormatV1 {
     public static let chainContext: [UInt8] = Array("sealbook.chain.v1\n".utf8)
     /// Largest canonical body, in bytes (64 KiB). Documents travel as digests, not content.
     public static let maxBodyBytes = 65_536
+    /// Deepest nesting of a body: the body object is level 1, `data` level 2.
+    public static let maxDepth = 64
     /// Largest integer magnitude allowed anywhere in a body: 2^53 − 1.
     public static let maxSafeInteger: Int64 = 9_007_199_254_740_991
     /// Reserved stream holding only `ledger.genesis`.

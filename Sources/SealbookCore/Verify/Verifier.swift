@@ -58,6 +58,7 @@ public struct Verifier: Sendable {
     private var previousChain: Digest32 = .zero
     private var ledger: String?
     private var fatal = false
+    private var chainUnknown = false
 
     public init(options: VerifyOptions = VerifyOptions()) {
         self.options = options
@@ -66,6 +67,9 @@ public struct Verifier: Sendable {
     /// True once no further entry can change the outcome: the first failure without `--all`,
     /// or a failure (missing genesis) after which nothing can be checked.
     public var isFinished: Bool { fatal || (!options.reportAll && report.failureCount > 0) }
+
+    /// True when the genesis is missing or invalid: nothing after it can be checked.
+    public var isFatal: Bool { fatal }
 
     /// The report so far; call after the last chunk.
     public func finish() -> VerificationReport { report }
@@ -115,6 +119,9 @@ public struct Verifier: Sendable {
         var recordedChainHash: Digest32? = nil
         var problem: (FailureReason, String)? = nil
         var signatureStatus: SignatureStatus = .deferred
+        /// `stream` and `streamSeq` read leniently from a body that failed the format rules, so
+        /// that the stream's position still advances and its next event is not blamed.
+        var looseStream: (stream: String, seq: Int64)? = nil
     }
 
     static func decodeAll(_ chunk: [RawEntry], directory: [String: Ed25519.PublicKey], parallelism: Int) -> [Decoded] {
@@ -147,7 +154,7 @@ public struct Verifier: Sendable {
             d.recordedChainHash = Digest32(bytes: chainHash)
             d.bodyBytes = body
             do {
-                bodyValue = try body.withUnsafeBytes { try JSONParser.parse($0) }
+                bodyValue = try body.withUnsafeBytes { try JSONParser.parse($0, maxDepth: FormatV1.maxDepth) }
             } catch {
                 d.problem = (.malformedBody, "stored body is not valid JSON: \(error)")
                 d.computedEventHash = FormatV1.eventHash(bodyBytes: body, signature: signature)
@@ -160,7 +167,8 @@ public struct Verifier: Sendable {
             d.line = line
             let lineValue: JSONValue
             do {
-                lineValue = try bytes.withUnsafeBytes { try JSONParser.parse($0) }
+                // The entry line wraps the body in one more level.
+                lineValue = try bytes.withUnsafeBytes { try JSONParser.parse($0, maxDepth: FormatV1.maxDepth + 1) }
             } catch {
                 d.problem = (.bundleMalformed, "line \(line) is not valid JSON: \(error)")
                 return d
@@ -173,6 +181,10 @@ public struct Verifier: Sendable {
                     .bundleMalformed,
                     "line \(line) is not an entry {\"seq\",\"body\",\"sig\",\"eventHash\",\"chainHash\"}"
                 )
+                return d
+            }
+            guard seq >= 1, seq <= FormatV1.maxSafeInteger else {
+                d.problem = (.bundleMalformed, "line \(line): seq \(seq) is outside 1...2^53-1")
                 return d
             }
             d.seq = seq
@@ -202,6 +214,9 @@ public struct Verifier: Sendable {
             d.body = try EventBody(json: bodyValue)
         } catch {
             if d.problem == nil { d.problem = (.malformedBody, error.description) }
+            if case .string(let st)? = bodyValue["stream"], let sq = bodyValue["streamSeq"]?.int64Value {
+                d.looseStream = (st, sq)
+            }
             return d
         }
         if let pk = directory[d.body!.key] {
@@ -223,7 +238,7 @@ public struct Verifier: Sendable {
     }
 
     private mutating func fold(_ d: inout Decoded) {
-        let stream = d.body?.stream
+        let stream = d.body?.stream ?? d.looseStream?.stream
         if d.problem?.0 == .bundleMalformed { d.seq = expectedSeq }
         let seq = d.seq, line = d.line
         let fail = { (reason: FailureReason, detail: String) -> VerificationFailure in
@@ -232,25 +247,37 @@ public struct Verifier: Sendable {
         report.entries += 1
 
         // 1. Position in the log.
-        var chainKnown = true
+        var chainKnown = !chainUnknown
+        chainUnknown = false
         var failure: VerificationFailure? = nil
         if d.problem?.0 == .bundleMalformed {
+            // Nothing of this line can be trusted, not even its seq: count it as the expected
+            // entry, and do not judge the next entry's chainHash (its predecessor is unknown).
             record(fail(.bundleMalformed, d.problem!.1))
+            if expectedSeq == 1 { fatal = true }
             expectedSeq += 1
-            if expectedSeq == 2 { fatal = true }
+            chainUnknown = true
+            report.lastSeq = d.seq
+            return
+        }
+        if expectedSeq == 1 && d.seq != 1 {
+            fatal = true
+            record(fail(.genesisMissing, "the log starts at seq \(d.seq): seq 1, the genesis, is missing"))
             report.lastSeq = d.seq
             return
         }
         if d.seq != expectedSeq {
             if d.seq > expectedSeq {
+                let missing = d.seq - expectedSeq
                 failure = fail(
-                    .seqGap, "expected seq \(expectedSeq), found \(d.seq): \(d.seq - expectedSeq) entr\(d.seq - expectedSeq == 1 ? "y is" : "ies are") missing")
+                    .seqGap, "expected seq \(expectedSeq), found \(d.seq): \(missing) entr\(missing == 1 ? "y is" : "ies are") missing")
             } else {
                 failure = fail(.seqDuplicate, "expected seq \(expectedSeq), found \(d.seq) again (repeated or out of order)")
             }
             chainKnown = false
         }
-        expectedSeq = d.seq + 1
+        // seq is at most 2^53-1 in a bundle and a positive bigint in the database: no overflow.
+        expectedSeq = d.seq &+ 1
         report.lastSeq = d.seq
 
         // 2. Body, genesis, keys, signature, streams.
@@ -267,10 +294,19 @@ public struct Verifier: Sendable {
 
         if let failure {
             record(failure)
-            // Resynchronise on the recorded values so that one bad entry is reported once,
-            // not as a cascade through every entry after it.
-            previousChain = d.recordedChainHash ?? chain
-            if let body = d.body { streams[body.stream] = (body.streamSeq, d.recordedEventHash ?? d.computedEventHash) }
+            // Resynchronise so that one bad entry is reported once, not as a cascade through
+            // the entries after it. The value the next entry was built on is the original one:
+            // - chain: the recorded chainHash, unless that very value is what failed;
+            // - stream: the computed eventHash when the signature held (the body is authentic,
+            //   only the recorded hash was edited), else the recorded one.
+            previousChain = failure.reason == .wrongChainHash ? chain : (d.recordedChainHash ?? chain)
+            let authentic = d.signatureStatus == .valid
+            let hash = authentic ? d.computedEventHash : (d.recordedEventHash ?? d.computedEventHash)
+            if let body = d.body {
+                streams[body.stream] = (body.streamSeq, hash)
+            } else if let loose = d.looseStream {
+                streams[loose.stream] = (loose.seq, hash)
+            }
         } else {
             previousChain = chain
             if let body = d.body {

@@ -129,7 +129,9 @@ extension LedgerStore {
             progress(verifier.nextSeq - 1, upTo)
             if verifier.isFinished { break }
         }
-        return verifier.finish()
+        var report = verifier.finish()
+        if verifier.isFinished && report.lastSeq < upTo { report.stoppedEarly = true }
+        return report
     }
 
     /// Writes a bundle (DESIGN.md 2.4) of entries `1...to` (default: the whole log) to `path`,
