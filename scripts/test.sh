@@ -49,6 +49,17 @@ if [[ -n "${SEALBOOK_SCRATCH_PATH:-}" ]]; then
     scratch=(--scratch-path "$SEALBOOK_SCRATCH_PATH")
 fi
 swift build ${scratch[@]+"${scratch[@]}"} --build-tests -Xswiftc -warnings-as-errors
+# The independent Python verifier (tools/verify_bundle.py, written from docs/FORMAT.md alone) and
+# sealbook must agree on every bundle, clean and tampered. Skipped when tests are filtered.
+if [[ $# -eq 0 ]]; then
+    bin_dir="$(swift build ${scratch[@]+"${scratch[@]}"} --show-bin-path)"
+    SEALBOOK_DATABASE_URL="$SEALBOOK_TEST_DATABASE_URL" SEALBOOK_BIN="$bin_dir/sealbook" "$ROOT/tools/crosscheck.sh" \
+        >"${TMPDIR:-/tmp}/sealbook-crosscheck.log" 2>&1 || {
+        tail -40 "${TMPDIR:-/tmp}/sealbook-crosscheck.log" >&2
+        die "tools/crosscheck.sh: the two verifiers disagree (full log: ${TMPDIR:-/tmp}/sealbook-crosscheck.log)"
+    }
+    say "cross-check: $(tail -1 "${TMPDIR:-/tmp}/sealbook-crosscheck.log")"
+fi
 status=0
 swift test ${scratch[@]+"${scratch[@]}"} --skip-build "$@" || status=$?
 exit "$status"

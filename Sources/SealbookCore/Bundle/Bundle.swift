@@ -145,6 +145,7 @@ public enum BundleVerifier {
         chunk.reserveCapacity(chunkSize)
         var lineNumber = 1
         var pendingBlank: Int? = nil
+        var linesRemain = false
         while let line = reader.next() {
             lineNumber += 1
             if line.isEmpty {
@@ -161,7 +162,12 @@ public enum BundleVerifier {
                 verifier.consume(chunk)
                 chunk.removeAll(keepingCapacity: true)
                 progress(verifier.nextSeq - 1, header.to)
-                if verifier.isFinished { break }
+                if verifier.isFinished {
+                    while let rest = reader.next() {
+                        if !rest.isEmpty { linesRemain = true; break }
+                    }
+                    break
+                }
             }
         }
         if !verifier.isFinished {
@@ -169,6 +175,7 @@ public enum BundleVerifier {
             progress(verifier.nextSeq - 1, header.to)
         }
         var report = verifier.finish()
+        let stoppedAtFailure = verifier.isFinished  // before the truncation check records anything
         if !verifier.isFatal && (!verifier.isFinished || options.reportAll) {
             let last = report.lastSeq
             if last < header.to {
@@ -184,7 +191,7 @@ public enum BundleVerifier {
             }
             report = verifier.finish()
         }
-        if verifier.isFinished && report.lastSeq < header.to { report.stoppedEarly = true }
+        if stoppedAtFailure && (linesRemain || report.lastSeq < header.to) { report.stoppedEarly = true }
         return (header, report)
     }
 }

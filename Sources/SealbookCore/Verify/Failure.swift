@@ -37,7 +37,7 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
     case genesisMissing = "genesis-missing"
     /// The genesis is not signed by the pinned root key.
     case genesisRootMismatch = "genesis-root-mismatch"
-    /// A bundle line that is not a well-formed entry, or a bundle header that is not valid.
+    /// A bundle line that is not a well-formed entry (an invalid header is a ``BundleError``).
     case bundleMalformed = "bundle-malformed"
     /// The bundle ends before the `to` its header promises, or holds more.
     case bundleTruncated = "bundle-truncated"
@@ -89,7 +89,8 @@ public struct VerificationReport: Sendable {
     public var failures: [VerificationFailure] = []
     /// All failures counted, including those not kept.
     public var failureCount = 0
-    /// True when verification stopped at the first failure (no `--all`) before the end.
+    /// True when verification stopped before the last entry: at the first failure without
+    /// `--all`, or at a missing or invalid genesis (after which nothing can be checked).
     public var stoppedEarly = false
 
     /// True when no entry failed.

@@ -122,6 +122,7 @@ public struct Verifier: Sendable {
         /// `stream` and `streamSeq` read leniently from a body that failed the format rules, so
         /// that the stream's position still advances and its next event is not blamed.
         var looseStream: (stream: String, seq: Int64)? = nil
+        var verifiedInOrder = false
     }
 
     static func decodeAll(_ chunk: [RawEntry], directory: [String: Ed25519.PublicKey], parallelism: Int) -> [Decoded] {
@@ -300,7 +301,7 @@ public struct Verifier: Sendable {
             // - stream: the computed eventHash when the signature held (the body is authentic,
             //   only the recorded hash was edited), else the recorded one.
             previousChain = failure.reason == .wrongChainHash ? chain : (d.recordedChainHash ?? chain)
-            let authentic = d.signatureStatus == .valid
+            let authentic = d.verifiedInOrder
             let hash = authentic ? d.computedEventHash : (d.recordedEventHash ?? d.computedEventHash)
             if let body = d.body {
                 streams[body.stream] = (body.streamSeq, hash)
@@ -308,7 +309,7 @@ public struct Verifier: Sendable {
                 streams[loose.stream] = (loose.seq, hash)
             }
         } else {
-            previousChain = chain
+            previousChain = chainKnown ? chain : (d.recordedChainHash ?? chain)
             if let body = d.body {
                 streams[body.stream] = (body.streamSeq, d.computedEventHash)
                 onVerified?(VerifiedEntry(seq: d.seq, body: body, eventHash: d.computedEventHash, chainHash: chain))
@@ -351,6 +352,7 @@ public struct Verifier: Sendable {
             let ok = Self.checkSignature(record.publicKey, d)
             d.signatureStatus = ok ? .valid : .invalid
         }
+        d.verifiedInOrder = d.signatureStatus == .valid
         if d.signatureStatus == .invalid {
             return fail(.badSignature, "signature does not verify under key \(body.key) (\(record.actor))")
         }
@@ -408,6 +410,7 @@ public struct Verifier: Sendable {
         }
         let ok = Self.checkSignature(signer.publicKey, d)
         d.signatureStatus = ok ? .valid : .invalid
+        d.verifiedInOrder = d.signatureStatus == .valid
         guard d.signatureStatus == .valid else {
             return fail(.genesisMissing, "the genesis signature does not verify under its root key \(signer.keyID)")
         }
