@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "sealbook", targets: ["sealbook"]),
         .library(name: "SealbookCore", targets: ["SealbookCore"]),
         .library(name: "SealbookPostgres", targets: ["SealbookPostgres"]),
+        .library(name: "SealbookRunbook", targets: ["SealbookRunbook"]),
+        .library(name: "SealbookKit", targets: ["SealbookKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -30,11 +32,18 @@ let package = Package(
         .target(name: "SealbookCore", dependencies: ["CSodium"], swiftSettings: strict),
         // The append-only PostgreSQL log over libpq, and the embedded local cluster.
         .target(name: "SealbookPostgres", dependencies: ["SealbookCore", "CLibPQ"], swiftSettings: strict),
+        // The runbook domain: the runbook as data, typed and schema-checked events, policy.
+        .target(name: "SealbookRunbook", dependencies: ["SealbookCore"], swiftSettings: strict),
+        // Operations over a ledger: records typed events through the catalog's checks, reads
+        // sessions back. What the CLI does, a Swift caller (or the HTTP API later) can do here.
+        .target(
+            name: "SealbookKit", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookRunbook"],
+            swiftSettings: strict),
         // The command-line tool: a thin shell over the libraries.
         .executableTarget(
             name: "sealbook",
             dependencies: [
-                "SealbookCore", "SealbookPostgres",
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -44,6 +53,7 @@ let package = Package(
             name: "SealbookTestSupport", dependencies: ["SealbookCore", "SealbookPostgres"],
             path: "Tests/SealbookTestSupport", swiftSettings: strict),
         .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], swiftSettings: strict),
+        .testTarget(name: "SealbookRunbookTests", dependencies: ["SealbookCore", "SealbookRunbook"], swiftSettings: strict),
         .testTarget(
             name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],
             swiftSettings: strict),

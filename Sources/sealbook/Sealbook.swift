@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SealbookCore
 import SealbookPostgres
+import SealbookKit
 
 @main
 struct Sealbook: ParsableCommand {
@@ -22,10 +23,13 @@ struct Sealbook: ParsableCommand {
             missing or unreadable, 67 invalid event, 68 body too large, 69 database unavailable,
             70 database error, 71 key refused, 72 conflict, 73 output exists, 74 stream position
             ahead, 75 not initialized, 76 already initialized, 77 refused by the database,
-            78 schema mismatch, 79 internal error.
+            78 schema mismatch, 79 internal error, 80 card number refused, 82 production gate
+            closed, 127 command could not be started; `run` exits with its command's code.
             """,
         subcommands: [
-            Keys.self, Init.self, Append.self, Verify.self, Export.self, Head.self, DB.self,
+            Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
+            Validate.self, Run.self, Probe.self, Rollback.self, Traffic.self, Incident.self, GDPR.self, Monitor.self,
+            Append.self, Verify.self, Export.self, Head.self, DB.self,
         ])
 }
 
@@ -119,9 +123,11 @@ struct Append: SealbookCommand {
             throw CLIError(.invalidEvent, "--idem must be 1-200 characters with no control characters")
         }
         let object = try readDataObject(data)
-        do { try BodyRules.check(.object(object), path: "data") } catch { throw CLIError(error) }
+        do { try BodyRules.check(.object(object), path: "data", depth: 2) } catch { throw CLIError(error) }
         let signingKey = try loadSigningKey(key)
         let store = try database.open(out)
+        // Typed events meet their schema and role; custom.* ones stay free-form (card-number guard only).
+        try Recorder(store: store).check(type: type, data: object, key: signingKey)
         let r = try store.append(
             LedgerStore.NewEvent(stream: stream, type: type, data: object, idem: idem), key: signingKey,
             expectSeq: expectSeq)

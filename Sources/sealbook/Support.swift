@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import SealbookCore
 import SealbookPostgres
+import SealbookKit
+import SealbookRunbook
 
 /// Exit codes: documented in README.md ("Exit codes"); stable, one per kind of outcome.
 enum Exit: Int32, CaseIterable {
@@ -23,6 +25,10 @@ enum Exit: Int32, CaseIterable {
     case refusedByDatabase = 77
     case schemaMismatch = 78
     case internalError = 79
+    case cardNumber = 80
+    case gateClosed = 82
+    /// As a shell does when a command cannot be found or run.
+    case commandNotStarted = 127
 
     var name: String {
         switch self {
@@ -44,6 +50,9 @@ enum Exit: Int32, CaseIterable {
         case .refusedByDatabase: "refused-by-database"
         case .schemaMismatch: "schema-mismatch"
         case .internalError: "internal-error"
+        case .cardNumber: "card-number"
+        case .gateClosed: "gate-closed"
+        case .commandNotStarted: "command-not-started"
         }
     }
 }
@@ -92,6 +101,18 @@ struct CLIError: Error {
             case .malformedHeader: self.init(.verificationFailed, e.description)
             }
         case let e as EmbeddedClusterError: self.init(.databaseUnavailable, e.description)
+        case let e as RecordError:
+            switch e {
+            case .refused(let r):
+                switch r {
+                case .roleNotAllowed: self.init(.keyRefused, "key refused: " + r.description)
+                case .cardNumber: self.init(.cardNumber, r.description)
+                case .unknownType, .schema: self.init(.invalidEvent, "invalid event: " + r.description)
+                }
+            case .session: self.init(.invalidEvent, e.description)
+            case .runbook: self.init(.invalidEvent, e.description)
+            }
+        case let e as RunbookError: self.init(.invalidEvent, e.description)
         case let e as CryptoError: self.init(.usage, e.description)
         default: self.init(.internalError, "unexpected error: \(error)")
         }

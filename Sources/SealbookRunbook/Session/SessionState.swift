@@ -1,0 +1,212 @@
+public import SealbookCore
+
+/// An event of a session as projections see it: its position, its body, and when the server
+/// recorded it. Storage-agnostic (built from the database or a bundle).
+public struct SessionEvent: Sendable {
+    public let seq: Int64
+    public let body: EventBody
+    public let eventHash: Digest32
+    public let recordedAt: String
+
+    public init(seq: Int64, body: EventBody, eventHash: Digest32, recordedAt: String) {
+        self.seq = seq
+        self.body = body
+        self.eventHash = eventHash
+        self.recordedAt = recordedAt
+    }
+}
+
+/// The state of one migration session, folded from its events in order. A pure function of the
+/// events: no clock, no database.
+public struct SessionState: Sendable {
+    public struct ItemRecord: Sendable {
+        public let item: String
+        public let status: String
+        public let value: String?
+        public let unit: String?
+        public let seq: Int64
+        public let actor: String
+        /// Set when the ledger recorded `fail` although the operator asked for `pass`.
+        public let overriddenFrom: String?
+    }
+
+    public struct Approval: Sendable {
+        public let seq: Int64
+        public let actor: String
+        public let key: String
+        public let granted: Bool
+        public let scope: String
+    }
+
+    public struct Command: Sendable {
+        public let commandId: String
+        public let startSeq: Int64
+        public var finishSeq: Int64?
+        public let argv: [String]
+        public let actor: String
+        public var outcome: String?
+        public var exitCode: Int64?
+    }
+
+    public private(set) var stream: String = ""
+    public private(set) var sessionID: String = ""
+    public private(set) var opened = false
+    public private(set) var closed = false
+    public private(set) var outcome: String?
+    public private(set) var environment: String?
+    public private(set) var migrationID: String?
+    public private(set) var runbookID: String?
+    public private(set) var runbookVersion: String?
+    public private(set) var runbookSHA256: String?
+    public private(set) var alembicFrom: String?
+    public private(set) var alembicTo: String?
+    public private(set) var alembicCurrent: String?
+    public private(set) var changeTicket: String?
+    public private(set) var openedAt: String?
+    public private(set) var openedBy: String?
+    /// Latest record per checklist item.
+    public private(set) var items: [String: ItemRecord] = [:]
+    public private(set) var approvals: [Approval] = []
+    public private(set) var commands: [String: Command] = [:]
+    public private(set) var commandOrder: [String] = []
+    /// Actors that started commands (the executors, for segregation of duties).
+    public private(set) var executors: Set<String> = []
+    public private(set) var documents: [(kind: String, sha256: String, seq: Int64)] = []
+    public private(set) var backups: [(id: String, verified: Bool?, seq: Int64)] = []
+    public private(set) var validations: [(phase: String, check: String, result: String, seq: Int64)] = []
+    public private(set) var rollbacks: [(kind: String, method: String?, result: String?, seq: Int64)] = []
+    public private(set) var migrations: [(applied: Bool, from: String?, to: String?, seq: Int64, at: String)] = []
+    public private(set) var overrides: [(gate: String, justification: String, seq: Int64)] = []
+    public private(set) var notifications: Int = 0
+    public private(set) var trafficStopped: Set<String> = []
+    public private(set) var eventCount = 0
+    public private(set) var lastSeq: Int64 = 0
+    public private(set) var lastEventAt: String?
+
+    public init() {}
+
+    /// Folds `events` (one session's stream, in order).
+    public init(events: [SessionEvent]) {
+        for e in events { apply(e) }
+    }
+
+    /// Applies one event; unknown types only count.
+    public mutating func apply(_ e: SessionEvent) {
+        let d = e.body.data
+        func s(_ k: String) -> String? { d[k]?.stringValue }
+        eventCount += 1
+        lastSeq = e.seq
+        lastEventAt = e.recordedAt
+        if stream.isEmpty { stream = e.body.stream }
+        switch e.body.type {
+        case "session.opened":
+            opened = true
+            openedAt = e.recordedAt
+            openedBy = e.body.actor
+            sessionID = String(e.body.stream.dropFirst("session/".count))
+            environment = s("environment")
+            migrationID = s("migrationId")
+            changeTicket = s("changeTicket")
+            if let rb = d["runbook"] {
+                runbookID = rb["id"]?.stringValue
+                runbookVersion = rb["version"]?.stringValue
+                runbookSHA256 = rb["sha256"]?.stringValue
+            }
+            if let a = d["alembic"] {
+                alembicFrom = a["from"]?.stringValue
+                alembicTo = a["to"]?.stringValue
+            }
+        case "session.closed":
+            closed = true
+            outcome = s("outcome")
+            if let c = s("alembicCurrent") { alembicCurrent = c }
+        case "checklist.item.recorded":
+            guard let item = s("item"), let status = s("status") else { return }
+            items[item] = ItemRecord(
+                item: item, status: status, value: s("value"), unit: s("unit"), seq: e.seq, actor: e.body.actor,
+                overriddenFrom: d["statusOverridden"]?["requested"]?.stringValue)
+        case "approval.granted", "approval.denied":
+            approvals.append(
+                Approval(
+                    seq: e.seq, actor: e.body.actor, key: e.body.key, granted: e.body.type == "approval.granted",
+                    scope: s("scope") ?? ""))
+        case "command.started":
+            guard let id = s("commandId") else { return }
+            let argv = d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
+            commands[id] = Command(commandId: id, startSeq: e.seq, argv: argv, actor: e.body.actor)
+            commandOrder.append(id)
+            executors.insert(e.body.actor)
+        case "command.finished":
+            guard let id = s("commandId") else { return }
+            commands[id]?.finishSeq = e.seq
+            commands[id]?.outcome = s("outcome")
+            commands[id]?.exitCode = d["exitCode"]?.int64Value
+        case "migration.applied", "migration.rolled-back":
+            let applied = e.body.type == "migration.applied"
+            migrations.append((applied, s("fromRevision"), s("toRevision"), e.seq, e.recordedAt))
+            alembicCurrent = s("toRevision")
+            executors.insert(e.body.actor)
+        case "documentation.recorded":
+            documents.append((s("kind") ?? "", s("sha256") ?? "", e.seq))
+        case "backup.created":
+            backups.append((s("backupId") ?? "", nil, e.seq))
+        case "backup.verified":
+            let ok = s("result") == "pass"
+            if let id = s("backupId"), let i = backups.lastIndex(where: { $0.id == id }) {
+                backups[i].verified = ok
+            } else {
+                backups.append((s("backupId") ?? "", ok, e.seq))
+            }
+        case "validation.recorded":
+            validations.append((s("phase") ?? "", s("check") ?? "", s("result") ?? "", e.seq))
+        case "rollback.started":
+            rollbacks.append((s("kind") ?? "", s("method"), nil, e.seq))
+        case "rollback.completed":
+            if let i = rollbacks.indices.last { rollbacks[i].result = s("result") }
+            if let r = s("resultingRevision") { alembicCurrent = r }
+        case "override.recorded":
+            overrides.append((s("gate") ?? "", s("justification") ?? "", e.seq))
+        case "notification.sent":
+            notifications += 1
+        case "traffic.stopped":
+            if let sc = s("scope") { trafficStopped.insert(sc) }
+        case "traffic.resumed":
+            if let sc = s("scope") { trafficStopped.remove(sc) }
+        default:
+            break
+        }
+    }
+
+    /// Approvals that count for segregation of duties: granted, not by an executor, and not by
+    /// `executor` (the actor about to run the change).
+    public func independentApprovals(executor: String) -> [Approval] {
+        approvals.filter { $0.granted && $0.actor != executor && !executors.contains($0.actor) }
+    }
+}
+
+/// What the production policy gate found missing before `alembic upgrade`.
+public struct GateDecision: Sendable, Equatable {
+    /// Human sentences, one per missing thing; empty when the gate is open.
+    public let missing: [String]
+    public var isOpen: Bool { missing.isEmpty }
+}
+
+/// The production gate of DESIGN.md 4: no upgrade while a critical pre-migration item is missing
+/// or failed, or while no approval from an actor other than the executor exists.
+public enum PolicyGate {
+    /// Evaluates the gate for `executor` about to run an upgrade in `state`'s session.
+    public static func evaluate(state: SessionState, runbook: Runbook, executor: String) -> GateDecision {
+        var missing: [String] = []
+        for item in runbook.criticalItems {
+            switch state.items[item.id]?.status {
+            case nil: missing.append("critical item \(item.id) (\(item.title)) is not recorded")
+            case "fail"?: missing.append("critical item \(item.id) (\(item.title)) failed")
+            default: break
+            }
+        }
+        if state.independentApprovals(executor: executor).isEmpty {
+            missing.append("no approval.granted from an actor other than the executor (\(executor)) is recorded")
+        }
+        return GateDecision(missing: missing)
+    }
+}

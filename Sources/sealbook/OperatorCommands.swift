@@ -1,0 +1,299 @@
+import ArgumentParser
+import Foundation
+import SealbookCore
+import SealbookKit
+import SealbookPostgres
+import SealbookRunbook
+
+/// A command that records one event in the current session.
+protocol SessionEventCommand: SealbookCommand {
+    var session: SessionOption { get }
+    var key: KeyOption { get }
+    var database: DatabaseOptions { get }
+    /// The event's type and data.
+    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject)
+}
+
+extension SessionEventCommand {
+    func perform(_ out: Output) throws {
+        let ctx = try RunbookContext(out: out, database: database, key: key)
+        let id = try session.resolve()
+        let (state, _) = try ctx.recorder.openSession(id)
+        let (type, d) = try event(ctx, state)
+        try ctx.record(Recorder.sessionStream(id), type, d)
+    }
+}
+
+struct Approve: SessionEventCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Grant (or --deny) approval of the session's change; needs a key with role approver.",
+        discussion: """
+            For segregation of duties, an approval counts only from an actor other than the ones
+            who execute the change.
+
+            Example:
+              sealbook approve --comment "CAB 2024-01-14 approved" --key bob.key
+              sealbook approve --deny --reason "no rollback test" --key bob.key
+            """)
+    @Option(help: ArgumentHelp("What is approved.", valueName: "scope")) var scope = "migration"
+    @Option(help: ArgumentHelp("A comment.", valueName: "text")) var comment: String?
+    @Flag(help: "Deny instead of grant.") var deny = false
+    @Option(help: ArgumentHelp("Why (with --deny).", valueName: "text")) var reason: String?
+    @OptionGroup var session: SessionOption
+    @OptionGroup var key: KeyOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        if deny {
+            guard let reason else { throw CLIError(.usage, "--deny needs --reason") }
+            return ("approval.denied", data([("scope", .string(scope)), ("reason", .string(reason))]))
+        }
+        let approves: JSONValue? = state.migrationID.map { m in
+            .obj([("migrationId", .string(m)), ("revision", state.alembicTo.json ?? .null)])
+        }
+        return ("approval.granted", data([("scope", .string(scope)), ("approves", approves), ("comment", comment.json)]))
+    }
+}
+
+struct Notify: SessionEventCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record that a team was notified (e.g. of the maintenance window).",
+        discussion: """
+            Example:
+              sealbook notify --audience operations --channel "#ops" --subject "maintenance window 22:00-23:00 UTC"
+            """)
+    @Option(help: ArgumentHelp("Who was notified.", valueName: "audience")) var audience: String
+    @Option(help: ArgumentHelp("How.", valueName: "channel")) var channel: String
+    @Option(help: ArgumentHelp("About what.", valueName: "subject")) var subject: String
+    @OptionGroup var session: SessionOption
+    @OptionGroup var key: KeyOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        ("notification.sent", data([("audience", .string(audience)), ("channel", .string(channel)), ("subject", .string(subject))]))
+    }
+}
+
+struct Doc: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record documentation by digest.", subcommands: [Add.self])
+
+    struct Add: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a document's kind, SHA-256, size and location (never its content).",
+            discussion: """
+                Example:
+                  sealbook doc add --kind risk-assessment --file risk.pdf --location s3://docs/CHG-1042/risk.pdf
+                """)
+        @Option(help: ArgumentHelp("A documentation kind of the runbook.", valueName: "kind")) var kind: String
+        @Option(help: ArgumentHelp("The document (hashed, not stored).", valueName: "file")) var file: String
+        @Option(help: ArgumentHelp("Where it lives (default: the file's path).", valueName: "uri")) var location: String?
+        @Option(help: ArgumentHelp("A title.", valueName: "text")) var title: String?
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            let (sha, size) = try digestFile(file)
+            let loc = location ?? URL(fileURLWithPath: file).standardizedFileURL.path
+            return (
+                "documentation.recorded",
+                data([
+                    ("kind", .string(kind)), ("title", title.json), ("sha256", .string(sha)), ("sizeBytes", .int(size)),
+                    ("location", .string(loc)),
+                ])
+            )
+        }
+    }
+}
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record backups and their verification.", subcommands: [Record.self, Verify.self])
+
+    struct Record: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a backup was created.",
+            discussion: """
+                Example:
+                  sealbook backup record --backup-id bk-20240115-2200 --method pg_dump --location /backups/fingood.dump --file /backups/fingood.dump
+                """)
+        @Option(name: .customLong("backup-id"), help: ArgumentHelp("Backup id.", valueName: "id")) var backupID: String
+        @Option(help: ArgumentHelp("How it was made (pg_dump, basebackup, snapshot…).", valueName: "method")) var method: String
+        @Option(help: ArgumentHelp("Where it is.", valueName: "uri")) var location: String
+        @Option(help: ArgumentHelp("The backup file, to record its SHA-256 and size.", valueName: "file")) var file: String?
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            let digest = try file.map(digestFile)
+            return (
+                "backup.created",
+                data([
+                    ("backupId", .string(backupID)), ("method", .string(method)), ("location", .string(location)),
+                    ("sha256", digest.map { .string($0.sha256) }), ("sizeBytes", digest.map { .int($0.size) }),
+                ])
+            )
+        }
+    }
+
+    struct Verify: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the verification of a backup.",
+            discussion: """
+                Example:
+                  sealbook backup verify --backup-id bk-20240115-2200 --result pass --restore-tested
+                """)
+        @Option(name: .customLong("backup-id"), help: ArgumentHelp("Backup id.", valueName: "id")) var backupID: String
+        @Option(help: ArgumentHelp("pass or fail.", valueName: "result")) var result: String
+        @Flag(name: .customLong("restore-tested"), help: "A test restore was done.") var restoreTested = false
+        @Option(help: ArgumentHelp("How it was verified.", valueName: "method")) var method: String?
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            (
+                "backup.verified",
+                data([
+                    ("backupId", .string(backupID)), ("result", .string(result)), ("restoreTested", .bool(restoreTested)),
+                    ("method", method.json),
+                ])
+            )
+        }
+    }
+}
+
+struct Validate: SessionEventCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a validation result (pre, immediate 0-30 min, extended 30 min-4 h, long-term 4 h+, post-rollback).",
+        discussion: """
+            Example:
+              sealbook validate --phase immediate --check data-integrity --result pass --details "row counts and totals match"
+            """)
+    @Option(help: ArgumentHelp("pre, immediate, extended, long-term or post-rollback.", valueName: "phase")) var phase: String
+    @Option(help: ArgumentHelp("Which check.", valueName: "check")) var check: String
+    @Option(help: ArgumentHelp("pass or fail.", valueName: "result")) var result: String
+    @Option(help: ArgumentHelp("Details.", valueName: "text")) var details: String?
+    @OptionGroup var session: SessionOption
+    @OptionGroup var key: KeyOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        ("validation.recorded", data([("phase", .string(phase)), ("check", .string(check)), ("result", .string(result)), ("details", details.json)]))
+    }
+}
+
+struct Rollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a rollback: immediate (< 5 min after the migration), standard, or emergency.",
+        subcommands: [Start.self, Complete.self])
+
+    struct Start: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the start of a rollback.",
+            discussion: """
+                Example:
+                  sealbook rollback start --kind immediate --method alembic-downgrade --reason "data validation failed"
+                """)
+        @Option(help: ArgumentHelp("immediate, standard or emergency.", valueName: "kind")) var kind: String
+        @Option(help: ArgumentHelp("alembic-downgrade, restore-session-backup, restore-latest-verified or manual.", valueName: "method"))
+        var method: String
+        @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            ("rollback.started", data([("kind", .string(kind)), ("method", .string(method)), ("reason", .string(reason))]))
+        }
+    }
+
+    struct Complete: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record the end of a rollback and its result.",
+            discussion: """
+                Example:
+                  sealbook rollback complete --kind immediate --result success --revision 1975ea83b712
+                """)
+        @Option(help: ArgumentHelp("immediate, standard or emergency.", valueName: "kind")) var kind: String
+        @Option(help: ArgumentHelp("success or failed.", valueName: "result")) var result: String
+        @Option(help: ArgumentHelp("Alembic revision after the rollback.", valueName: "rev")) var revision: String?
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            ("rollback.completed", data([("kind", .string(kind)), ("result", .string(result)), ("resultingRevision", revision.json)]))
+        }
+    }
+}
+
+struct Traffic: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Record that traffic or writes were stopped or resumed.", subcommands: [Stop.self, Resume.self])
+
+    struct Stop: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that application traffic or database writes were stopped.",
+            discussion: """
+                Example:
+                  sealbook traffic stop --scope writes --reason "preserve state for investigation"
+                """)
+        @Option(help: ArgumentHelp("traffic or writes.", valueName: "scope")) var scope: String
+        @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String = "runbook procedure"
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            ("traffic.stopped", data([("scope", .string(scope)), ("reason", .string(reason))]))
+        }
+    }
+
+    struct Resume: SessionEventCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that traffic or writes were resumed.",
+            discussion: """
+                Example:
+                  sealbook traffic resume --scope writes
+                """)
+        @Option(help: ArgumentHelp("traffic or writes.", valueName: "scope")) var scope: String
+        @OptionGroup var session: SessionOption
+        @OptionGroup var key: KeyOption
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+            ("traffic.resumed", data([("scope", .string(scope))]))
+        }
+    }
+}
+
+struct Monitor: SessionEventCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Record a monitoring observation (long-term validation: KPIs, error rates, response times).",
+        discussion: """
+            Example:
+              sealbook monitor --metric p99_latency_ms --value 182 --unit ms --window PT1H
+            """)
+    @Option(help: ArgumentHelp("Metric name.", valueName: "metric")) var metric: String
+    @Option(help: ArgumentHelp("Value (a decimal number).", valueName: "value")) var value: String
+    @Option(help: ArgumentHelp("Unit.", valueName: "unit")) var unit: String
+    @Option(help: ArgumentHelp("Observation window, e.g. PT1H.", valueName: "window")) var window: String?
+    @OptionGroup var session: SessionOption
+    @OptionGroup var key: KeyOption
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        ("monitoring.observation", data([("metric", .string(metric)), ("value", .string(value)), ("unit", .string(unit)), ("window", window.json)]))
+    }
+}
