@@ -226,3 +226,37 @@ struct RunbookCLITests {
         #expect(try json(v)["ok"] == true)
     }
 }
+
+@Suite("probe against a real PostgreSQL")
+struct ProbeCLITests {
+    @Test("probe measures the target and records the environmental items with their values")
+    func probe() throws {
+        let l = try CLILedger()
+        defer { l.cleanup() }
+        let sid = try l.openSession()
+        let env = ["SEALBOOK_SESSION": sid, "SEALBOOK_KEY": l.dir.file("alice.key")]
+        // The target is the test database itself: a real server with real pg_stat_activity.
+        let r = try l.run(["probe", "--target", l.db.url], env: env)
+        #expect(r.status == 0, "\(r.stderr)")
+        let show = try json(try l.run(["session", "show", sid, "--json"], env: env))
+        let items = show["checklist"]!.arrayValue!
+        func status(_ id: String) -> String? { items.first { $0["item"]?.stringValue == id }?["status"]?.stringValue }
+        #expect(status("connection-pool") == "pass")
+        #expect(status("replication-lag") == "pass")
+        #expect(status("database-health") == "pass")
+        // The measured value is recorded, not just the status.
+        let bundle = l.dir.file("b")
+        #expect(try l.run(["export", "--out", bundle]).status == 0)
+        let pool = try String(contentsOfFile: bundle, encoding: .utf8).split(separator: "\n").compactMap { line -> JSONValue? in
+            let d = (try? JSONParser.parse(String(line)))?["body"]?["data"]
+            return d?["item"] == "connection-pool" ? d : nil
+        }.first
+        let value = try #require(pool?["value"]?.stringValue)
+        #expect(Double(value).map { $0 > 0 && $0 < 100 } == true, "pool usage \(value)")
+        // An unreachable target is a clear error and records nothing.
+        let before = try l.headSeq()
+        let bad = try l.run(["probe", "--target", "postgresql://x@127.0.0.1:1/none"], env: env)
+        #expect(bad.status == 69 && bad.stderr.contains("target"))
+        #expect(try l.headSeq() == before)
+    }
+}
