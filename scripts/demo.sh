@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the embedded default database (a private PostgreSQL under
-# ./.sealbook, started on demand): create keys, init a ledger, append signed events, verify the
-# chain online, export a bundle and verify it offline. Safe to run again: keys and ledger are
-# reused, each run records a new session.
+# The FinGood migration runbook, followed for real and recorded with sealbook, on the embedded
+# default database (a private PostgreSQL under $SEALBOOK_HOME, ./.sealbook by default).
+#
+# A real Alembic, installed from PyPI into a private virtualenv, migrates a real demo database
+# (fingood_demo, on the same local cluster) with the project in demo/alembic:
+#   A. 0002_add_fee_index in production: the whole runbook (documentation, backup and restore
+#      test, notification, approval, every pre-migration checklist item, the environmental
+#      probe, the four execution steps, immediate validation). Succeeds.
+#   B. 0003_split_balance_columns in production: the same preparation; the migration applies,
+#      the post-migration data validation fails, a Level 2 incident is opened, writes stop, an
+#      immediate rollback (alembic downgrade -1, within 5 minutes) restores the data, the
+#      incident is assessed (GDPR: no personal data), resolved and closed.
+#   C. The production gate: a session with nothing recorded; `alembic upgrade` is refused.
+# It ends by verifying the chain online and offline (from an exported bundle) and printing where
+# everything is. Safe to run again: keys, ledger and virtualenv are reused, the demo database is
+# recreated, each run records new sessions.
 #
 #   scripts/demo.sh
 set -euo pipefail
@@ -17,74 +29,480 @@ die() {
 # shellcheck source=scripts/setup.sh
 source "$ROOT/scripts/setup.sh"
 
+# Installs Debian packages (python3-venv on a fresh machine), as setup.sh does.
+apt_install() {
+    local sudo=()
+    if [[ "$(id -u)" -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "missing packages $*: install them (apt-get install $*) or run as root"
+        sudo=(sudo -n)
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "missing $*: install them with your package manager"
+    say "installing $*"
+    if [[ "${SEALBOOK_APT_UPDATED:-}" != 1 ]]; then
+        ${sudo[@]+"${sudo[@]}"} apt-get update >&2
+        export SEALBOOK_APT_UPDATED=1
+    fi
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
+}
+command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
+
 # The embedded default: no database named anywhere.
-unset SEALBOOK_DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGSERVICE SEALBOOK_KEY
+unset SEALBOOK_DATABASE_URL PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGSERVICE PGPASSWORD PGPASSFILE
+unset SEALBOOK_KEY SEALBOOK_SESSION SEALBOOK_TRUST_ROOT ENVIRONMENT BACKUP_VERIFIED MIGRATION_AUDIT_ENABLED
 export SEALBOOK_HOME="${SEALBOOK_HOME:-$ROOT/.sealbook}"
+DEMO="$SEALBOOK_HOME/demo"
+mkdir -p "$DEMO"
 
 say "building sealbook (swift build -c release)"
 swift build -c release --product sealbook >&2
 BIN="$ROOT/.build/release/sealbook"
+
+# ---------------------------------------------------------------------------------------------
+# Helpers. Every command is printed before it runs, with $DEMO standing for the demo folder.
+
+show() {
+    local line="+" a safe='^[-A-Za-z0-9_./:=@%+,$]+$'
+    for a in "$@"; do
+        a="${a//"$DEMO"/\$DEMO}"
+        if [[ "$a" =~ $safe ]]; then
+            line+=" $a"
+        elif [[ "$a" == *"'"* ]]; then
+            line+=" $(printf '%q' "$a")"
+        else
+            line+=" '$a'"
+        fi
+    done
+    echo "$line" >&2
+}
 sb() {
-    echo "+ sealbook $*" >&2
+    show sealbook "$@"
     "$BIN" "$@"
 }
-
-DEMO="$SEALBOOK_HOME/demo"
-mkdir -p "$DEMO"
-key() { # actor file
-    if [[ ! -f "$DEMO/$2" ]]; then sb keys generate --actor "$1" --out "$DEMO/$2" >/dev/null; fi
+# Runs sealbook with --json, keeps the result in J and reports it as sealbook would.
+sbj() {
+    J="$(sb "$@" --json)"
+    python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+print("recorded {type} at seq {seq} ({stream} #{streamSeq})".format(**r))' "$J"
 }
-pub() { sed -n 's/.*"publicKey":"\([^"]*\)".*/\1/p' "$DEMO/$1"; }
-kid() { sed -n 's/.*"key":"\([^"]*\)".*/\1/p' "$DEMO/$1"; }
+# Runs a command of the demo itself (alembic outside the ledger, psql, pg_restore), printed.
+x() {
+    show "$@"
+    "$@"
+}
+# Reads a member (path of keys) of the JSON object on stdin.
+jget() {
+    python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d[k]
+print(d)' "$@"
+}
+# A member of a key file (publicKey or key; never the seed).
+keyfield() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+now_rfc3339() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+# Runs sealbook with the rest of the arguments, copying stdout to file $1; returns sealbook's
+# status (with pipefail, tee only matters when it fails itself).
+sb_tee() {
+    local file=$1
+    shift
+    sb "$@" | tee "$file"
+}
 
-say "1. keys (pseudonymous actors, files mode 0600)"
-key root@fingood root.key
-key dba-alice@fingood alice.key
-key approver-bob@fingood bob.key
-ROOT_PK="$(pub root.key)"
-
-say "2. init the ledger (schema + genesis; a second run changes nothing)"
-sb init --ledger fingood-demo --root-key "$DEMO/root.key"
-
-say "3. enrol the operator and the approver (signed by the root, which holds admin)"
-if ! "$BIN" keys list --json | grep -q "$(kid alice.key)"; then
-    sb keys enroll --public-key "$(pub alice.key)" --actor dba-alice@fingood --role operator --key "$DEMO/root.key"
-    sb keys enroll --public-key "$(pub bob.key)" --actor approver-bob@fingood --role approver --key "$DEMO/root.key"
+# ---------------------------------------------------------------------------------------------
+say "1. the demo's Python virtualenv (alembic, SQLAlchemy, psycopg from PyPI): $DEMO/venv"
+VENV="$DEMO/venv"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    if ! x python3 -m venv "$VENV" >&2; then
+        rm -rf "$VENV"
+        apt_install python3-venv
+        x python3 -m venv "$VENV" >&2
+    fi
+fi
+REQ_SHA="$(sha256 demo/requirements.txt)"
+if [[ "$(cat "$VENV/.requirements.sha256" 2>/dev/null)" != "$REQ_SHA" ]]; then
+    x "$VENV/bin/pip" install --quiet --disable-pip-version-check -r demo/requirements.txt >&2
+    echo "$REQ_SHA" >"$VENV/.requirements.sha256"
 fi
 
-SESSION="session/2024_01_15_add_fee_index/$(date -u +%Y%m%dT%H%M%S)"
-say "4. record a migration session in stream $SESSION"
-export SEALBOOK_KEY="$DEMO/alice.key"
-sb append --stream "$SESSION" --type custom.session.opened --expect-seq 0 \
-    --data '{"environment":"staging","from":"2024_01_10_add_ledger","to":"2024_01_15_add_fee_index","ticket":"CHG-1042"}'
-sb append --stream "$SESSION" --type custom.check --expect-seq 1 \
-    --data '{"item":"disk-space","status":"pass","value":"37.5","unit":"percent-free","threshold":">= 20"}'
-sb append --stream "$SESSION" --type custom.backup --expect-seq 2 \
-    --data '{"method":"pg_dump","sha256":"9f2c4a1be0d54c39a27c1c4bdb4a7c1b0f1c7e7e3a5f0c8b0d0e1f2a3b4c5d6e","sizeBytes":52428800}'
-sb append --stream "$SESSION" --type custom.approval --key "$DEMO/bob.key" --expect-seq 3 \
-    --data '{"decision":"granted","scope":"alembic upgrade head"}'
-sb append --stream "$SESSION" --type custom.command --expect-seq 4 --idem step-3-upgrade \
-    --data '{"argv":["alembic","upgrade","head"],"exitCode":0,"durationMs":1840}'
-sb append --stream "$SESSION" --type custom.session.closed --expect-seq 5 \
-    --data '{"outcome":"success"}'
+say "2. the embedded cluster and the demo database fingood_demo on it"
+DB_JSON="$(sb db start --json)"
+PORT="$(jget port <<<"$DB_JSON")"
+PG_BIN="${SEALBOOK_PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}"
+[[ -x "$PG_BIN/psql" && -x "$PG_BIN/pg_dump" ]] || die "no psql/pg_dump in $PG_BIN: set SEALBOOK_PG_BIN"
+# The password never goes on a command line nor to the terminal: libpq tools read it from a
+# private password file, and DEMO_DATABASE_URL (for alembic and the checks) lives only in the
+# environment. `sealbook run` records only the runbook's own variables (ENVIRONMENT, …).
+PW="$(cat "$SEALBOOK_HOME/pg/password")"
+export PGPASSFILE="$DEMO/pgpass"
+(
+    umask 077
+    printf '127.0.0.1:%s:*:sealbook:%s\n' "$PORT" "$PW" >"$PGPASSFILE"
+)
+export DEMO_DATABASE_URL="postgresql+psycopg://sealbook:$PW@127.0.0.1:$PORT/fingood_demo"
+unset PW
+DEMO_DB_SHOWN="postgresql+psycopg://sealbook@127.0.0.1:$PORT/fingood_demo"
+TARGET="postgresql://sealbook@127.0.0.1:$PORT/fingood_demo" # libpq URL for sealbook probe
+export PATH="$VENV/bin:$PG_BIN:$PATH"
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
+psql_admin() { PGOPTIONS='-c client_min_messages=warning' x psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U sealbook -d sealbook "$@"; }
+# url_of DB: the DEMO_DATABASE_URL of another database of the cluster.
+url_of() { echo "${DEMO_DATABASE_URL%/*}/$1"; }
 
-say "5. verify the whole chain online, pinned to the root key"
+psql_admin -c 'DROP DATABASE IF EXISTS fingood_demo WITH (FORCE)' -c 'CREATE DATABASE fingood_demo'
+ALEMBIC=(alembic -c demo/alembic/alembic.ini)
+say "   production as it was before the change: alembic upgrade 0001_create_accounts (1,000 accounts)"
+x "${ALEMBIC[@]}" upgrade 0001_create_accounts
+
+# ---------------------------------------------------------------------------------------------
+say "3. keys (pseudonymous actors, files mode 0600) and the ledger"
+K_ROOT="$DEMO/root.key" K_ALICE="$DEMO/alice.key" K_BOB="$DEMO/bob.key" K_CAROL="$DEMO/carol.key" K_CI="$DEMO/ci.key"
+key() { # actor file
+    if [[ ! -f "$2" ]]; then sb keys generate --actor "$1" --out "$2" >/dev/null; fi
+}
+key root@fingood "$K_ROOT"
+key dba-alice@fingood "$K_ALICE"
+key approver-bob@fingood "$K_BOB"
+key ic-carol@fingood "$K_CAROL"
+key ci-pipeline@fingood "$K_CI"
+ROOT_PK="$(keyfield "$K_ROOT" publicKey)"
+sb init --ledger fingood-demo --root-key "$K_ROOT"
+KEYS_JSON="$(sb keys list --json)"
+enroll() { # file actor role
+    if ! grep -qF "$(keyfield "$1" key)" <<<"$KEYS_JSON"; then
+        sb keys enroll --public-key "$(keyfield "$1" publicKey)" --actor "$2" --role "$3" --key "$K_ROOT"
+    fi
+}
+enroll "$K_ALICE" dba-alice@fingood operator
+enroll "$K_BOB" approver-bob@fingood approver
+enroll "$K_CAROL" ic-carol@fingood incident-commander
+enroll "$K_CI" ci-pipeline@fingood pipeline
+# Alice (operator) signs by default; the others sign with --key.
+export SEALBOOK_KEY="$K_ALICE"
+
+RUNBOOK_JSON="$ROOT/schemas/runbooks/fingood-migration.json"
+[[ -f "$RUNBOOK_JSON" ]] || die "missing $RUNBOOK_JSON"
+
+# The runbook's checklist items: "list|id|metric|unit" lines, from the runbook file.
+checklist_items() {
+    python3 - "$RUNBOOK_JSON" <<'PY'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+for name in ("critical", "environmental", "documentation"):
+    for item in rb["checklists"][name]["items"]:
+        t = item.get("threshold") or {}
+        print("|".join([name, item["id"], t.get("metric") or "-", t.get("unit") or "-"]))
+PY
+}
+# The runbook's migration documentation kinds: "id|title" lines.
+doc_kinds() {
+    python3 - "$RUNBOOK_JSON" <<'PY'
+import json, sys
+rb = json.load(open(sys.argv[1]))
+for kind in rb["documentationRequirements"]["migration"]["kinds"]:
+    print(f"{kind['id']}|{kind['title']}")
+PY
+}
+# Items of the current session already recorded (by sealbook probe), one per line.
+recorded_items() {
+    "$BIN" session show "$SEALBOOK_SESSION" --json | python3 -c '
+import json, sys
+print("\n".join(i["item"] for i in json.load(sys.stdin)["checklist"] if i["status"] != "missing"))'
+}
+emergency_contacts() {
+    python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["emergencyResponse"]["contacts"]))' "$RUNBOOK_JSON"
+}
+
+# ---------------------------------------------------------------------------------------------
+# One production change, prepared by the runbook: everything the gate and the auditors ask for.
+#   prepare MIGRATION_ID FROM TO TICKET "PURPOSE" "RISK" "PERFORMANCE"
+# Leaves SEALBOOK_SESSION, DOCS and BACKUP_ID set for the steps that follow.
+prepare() {
+    local mig=$1 from=$2 to=$3 ticket=$4 purpose=$5 risk=$6 perf=$7
+
+    say "   open the session (runbook fingood-migration, built in)"
+    sbj session open --migration-id "$mig" --environment production --from "$from" --to "$to" \
+        --ticket "$ticket" --description "$purpose"
+    SEALBOOK_SESSION="$(jget session <<<"$J")"
+    export SEALBOOK_SESSION
+    say "   session $SEALBOOK_SESSION"
+    DOCS="$DEMO/docs/$SEALBOOK_SESSION"
+    mkdir -p "$DOCS" "$DEMO/backups"
+
+    say "   session backup point (runbook step 2): pg_dump of fingood_demo, recorded and verified by a restore"
+    BACKUP_ID="bk-${SEALBOOK_SESSION##*.}"
+    local dump="$DEMO/backups/$SEALBOOK_SESSION.dump"
+    sb run --step environment-preparation -- pg_dump --format=custom --no-owner --file "$dump" \
+        --host 127.0.0.1 --port "$PORT" --username sealbook fingood_demo
+    sb backup record --backup-id "$BACKUP_ID" --method pg_dump --location "$dump" --file "$dump"
+    # Restore test, then a rehearsal of the change and of its rollback on the restored copy.
+    local copy="fingood_rehearsal"
+    local rehearsal="$DOCS/testing-results.md"
+    {
+        echo "# Testing results: $mig ($ticket)"
+        echo
+        echo "Rehearsal on a copy restored from backup $BACKUP_ID ($(sha256 "$dump")), $(now_rfc3339)."
+        echo
+        echo '```'
+    } >"$rehearsal"
+    psql_admin -c "DROP DATABASE IF EXISTS $copy WITH (FORCE)" -c "CREATE DATABASE $copy"
+    x pg_restore --no-owner --exit-on-error --host 127.0.0.1 --port "$PORT" --username sealbook --dbname "$copy" "$dump"
+    local restore_ok=pass rehearsal_ok=pass
+    {
+        echo "\$ python demo/checks/validate_data.py   # the restored copy"
+        DEMO_DATABASE_URL="$(url_of "$copy")" python demo/checks/validate_data.py 2>&1 || restore_ok=fail
+        echo "\$ alembic upgrade $to"
+        DEMO_DATABASE_URL="$(url_of "$copy")" "${ALEMBIC[@]}" upgrade "$to" 2>&1 || rehearsal_ok=fail
+        echo "\$ alembic downgrade -1"
+        DEMO_DATABASE_URL="$(url_of "$copy")" "${ALEMBIC[@]}" downgrade -1 2>&1 || rehearsal_ok=fail
+        echo "\$ python demo/checks/validate_data.py   # after the rollback"
+        DEMO_DATABASE_URL="$(url_of "$copy")" python demo/checks/validate_data.py 2>&1 || rehearsal_ok=fail
+        echo '```'
+    } >>"$rehearsal"
+    say "   rehearsal on the restored copy: restore $restore_ok, upgrade + rollback $rehearsal_ok (log: $rehearsal)"
+    psql_admin -c "DROP DATABASE $copy WITH (FORCE)"
+    sb backup verify --backup-id "$BACKUP_ID" --result "$restore_ok" --restore-tested \
+        --method "pg_restore into a scratch database, then validate_data.py"
+    [[ "$restore_ok" == pass && "$rehearsal_ok" == pass ]] || die "the rehearsal failed: see $rehearsal"
+    # The offline SQL of the change, for the safety review.
+    "${ALEMBIC[@]}" upgrade "$from:$to" --sql >"$DOCS/offline.sql" 2>/dev/null \
+        || die "alembic upgrade $from:$to --sql failed"
+
+    say "   migration documentation (by digest; the files stay in $DOCS)"
+    local kind title
+    while IFS='|' read -r kind title; do
+        # testing-results is the rehearsal log written above.
+        [[ "$kind" == testing-results ]] || {
+            echo "# $title: $mig ($ticket)"
+            echo
+            case "$kind" in
+                purpose) echo "$purpose" ;;
+                risk-assessment) echo "$risk" ;;
+                rollback-plan)
+                    echo "Immediate rollback (< 5 minutes): alembic downgrade -1, then alembic current,"
+                    echo "validate_data.py and critical_functions.py. Later: restore backup $BACKUP_ID."
+                    ;;
+                performance-impact) echo "$perf" ;;
+                compliance-notes)
+                    echo "SOX: recorded in the signed ledger, approved by an approver who does not execute."
+                    echo "PCI DSS: the demo schema holds no card data. GDPR: owners are pseudonymous"
+                    echo "references (owner_ref); no personal data is read, copied or changed."
+                    ;;
+                *) echo "See the change ticket $ticket." ;;
+            esac
+        } >"$DOCS/$kind.md"
+        sb doc add --kind "$kind" --file "$DOCS/$kind.md" --title "$title: $mig" </dev/null
+    done < <(doc_kinds)
+    printf 'Operations (#ops-maintenance) before and after the window; incidents: on-call per runbook.\n' \
+        >"$DOCS/communication-plan.md"
+
+    say "   team notification and change approval (approver-bob, who does not execute)"
+    local notified approved
+    sbj notify --audience operations --channel '#ops-maintenance' --subject "maintenance window now: $mig ($ticket)"
+    notified="$(jget seq <<<"$J")"
+    sbj approve --comment "CAB approved $ticket" --key "$K_BOB"
+    approved="$(jget seq <<<"$J")"
+
+    say "   environmental probe of the target database (sealbook probe)"
+    sb probe --target "$TARGET"
+
+    say "   every pre-migration checklist item of the runbook (ids read from ${RUNBOOK_JSON#"$ROOT/"})"
+    local health_json disk_free
+    health_json="$(python demo/checks/health.py --json)"
+    disk_free="$(python3 -c 'import shutil, sys; u = shutil.disk_usage(sys.argv[1]); print(f"{100 * u.free / u.total:.1f}")' "$SEALBOOK_HOME/pg")"
+    declare -A measured=(
+        [disk_free_percent]="$disk_free"
+        [pool_used_percent]="$(jget connection_usage_percent <<<"$health_json")"
+        [replication_lag_seconds]="$(jget replication_lag_seconds <<<"$health_json")"
+    )
+    declare -A evidence=(
+        [backup-verification]="backup=$BACKUP_ID"$'\n'"restoreTest=$restore_ok"
+        [testing-complete]="rehearsal=upgrade to $to on a restored copy"$'\n'"log.sha256=$(sha256 "$rehearsal")"
+        [safety-validation]="offlineSql.sha256=$(sha256 "$DOCS/offline.sql")"$'\n'"review=the generated SQL was reviewed"
+        [rollback-tested]="rehearsal=alembic downgrade -1 on the restored copy, data validated"
+        [change-approval]="approval.seq=$approved"
+        [team-notification]="notification.seq=$notified"
+        [monitoring-ready]="health=$(jget status <<<"$health_json")"
+        [database-health]="health=$(jget status <<<"$health_json")"
+        [disk-space]="source=free space of the file system holding $SEALBOOK_HOME/pg"
+        [connection-pool]="source=demo/checks/health.py"
+        [replication-lag]="source=demo/checks/health.py"
+        [backup-systems]="pg_dump=$(pg_dump --version)"
+        [monitoring-systems]="health.py=$(jget status <<<"$health_json")"
+        [migration-documentation]="docs=$DOCS"
+        [risk-assessment]="doc.sha256=$(sha256 "$DOCS/risk-assessment.md")"
+        [communication-plan]="doc.sha256=$(sha256 "$DOCS/communication-plan.md")"
+        [emergency-contacts]="runbook.contacts=$(emergency_contacts)"
+    )
+    local recorded list id metric unit
+    recorded=" $(recorded_items | tr '\n' ' ') "
+    while IFS='|' read -r list id metric unit; do
+        if [[ "$recorded" == *" $id "* ]]; then
+            say "   $list/$id: recorded by the probe"
+            continue
+        fi
+        local args=(check "$id" --status pass)
+        if [[ "$metric" != - && -n "${measured[$metric]:-}" ]]; then
+            args+=(--value "${measured[$metric]}" --unit "$unit")
+        fi
+        local e lines
+        mapfile -t lines <<<"${evidence[$id]:-attested=by the operator}"
+        for e in "${lines[@]}"; do args+=(--evidence "$e"); done
+        sb "${args[@]}" </dev/null
+    done < <(checklist_items)
+
+    say "   step 1, pre-execution validation"
+    sb run --step pre-execution-validation -- python demo/checks/validate_data.py
+    sb validate --phase pre --check validate-data --result pass --details "matches the 0001 baseline"
+
+    say "   step 2, environment preparation (the runbook's variables are recorded by sealbook run)"
+    export ENVIRONMENT=production BACKUP_VERIFIED=true
+    sb run --step environment-preparation -- python demo/checks/health.py
+    sb session show "$SEALBOOK_SESSION"
+}
+
+# Immediate validation (0-30 min): the three checks, run by the CI pipeline and recorded.
+#   immediate_validation PHASE STEP -> 0 when data validation passes
+immediate_validation() {
+    local phase=$1 step=$2 status=0 result
+    if sb_tee "$DOCS/validation-$phase.txt" run --step "$step" --key "$K_CI" -- \
+        python demo/checks/validate_data.py; then
+        result=pass
+    else
+        result=fail status=1
+    fi
+    sb validate --phase "$phase" --check validate-data --result "$result" --key "$K_CI" \
+        --details "$(grep -m 1 '^result:' "$DOCS/validation-$phase.txt" || echo "no report: see $DOCS")"
+    ((status == 0)) || return 1
+    local health
+    sb run --step "$step" --key "$K_CI" -- python demo/checks/health.py
+    health="$(python demo/checks/health.py --json)"
+    sb validate --phase "$phase" --check health-check --result pass --key "$K_CI" \
+        --details "$(jget status <<<"$health"), $(jget connections <<<"$health") connections"
+    sb monitor --metric db_latency_ms --value "$(jget latency_ms <<<"$health")" --unit ms --key "$K_CI"
+    sb run --step "$step" --key "$K_CI" -- python demo/checks/critical_functions.py
+    sb validate --phase "$phase" --check critical-functions --result pass --key "$K_CI" \
+        --details "balance lookup, currency totals, fee statement"
+}
+
+# ---------------------------------------------------------------------------------------------
+say "4. migration A: 0002_add_fee_index in production, the whole runbook"
+prepare 0002_add_fee_index 0001_create_accounts 0002_add_fee_index CHG-1042 \
+    "Add the fees table and its index on (account_id, charged_at) for account statements." \
+    "Low: a new table and index; no existing row changes. Rollback drops both." \
+    "Index built on a new table; no lock on accounts. Statement queries use the index."
+SESSION_A="$SEALBOOK_SESSION"
+say "   step 3, migration execution (through the production gate: everything is recorded)"
+export MIGRATION_AUDIT_ENABLED=true
+sb run --step migration-execution -- "${ALEMBIC[@]}" upgrade 0002_add_fee_index
+sb run --step migration-execution -- "${ALEMBIC[@]}" current
+sb run --step migration-execution -- "${ALEMBIC[@]}" history --verbose >"$DOCS/alembic-history.txt"
+say "   (alembic history --verbose: $DOCS/alembic-history.txt)"
+say "   step 4, immediate validation"
+immediate_validation immediate immediate-validation || die "migration A: the immediate validation failed"
+sb doc add --kind validation-results --file "$DOCS/validation-immediate.txt" --title "Validation results: 0002"
+sb session close --outcome success --summary "0002_add_fee_index applied; immediate validation passed"
+
+# ---------------------------------------------------------------------------------------------
+say "5. migration B: 0003_split_balance_columns in production; validation fails, immediate rollback"
+unset ENVIRONMENT BACKUP_VERIFIED MIGRATION_AUDIT_ENABLED
+prepare 0003_split_balance_columns 0002_add_fee_index 0003_split_balance_columns CHG-1057 \
+    "Split balance_cents into balance_major and balance_minor (expand step; balance_cents kept)." \
+    "Medium: rewrites every account's balance. The original column is kept, so the rollback is exact." \
+    "One UPDATE of 1,000 rows under a table lock, well under a second."
+SESSION_B="$SEALBOOK_SESSION"
+export MIGRATION_AUDIT_ENABLED=true
+sb run --step migration-execution -- "${ALEMBIC[@]}" upgrade head
+MIGRATED_AT="$(date +%s)"
+sb run --step migration-execution -- "${ALEMBIC[@]}" current
+say "   step 4, immediate validation: the data validation is expected to FAIL"
+if immediate_validation immediate immediate-validation; then
+    die "migration B: the data validation passed, but 0003 carries a deliberate bug"
+fi
+AWARE_AT="$(now_rfc3339)"
+say "   data integrity violation: Level 2 incident (response time 5 minutes), incident commander ic-carol"
+sbj incident open --level 2 --title "0003 balance split changed account balances" \
+    --trigger "data integrity validation failed" --session "$SESSION_B" --key "$K_CAROL"
+INCIDENT="$(jget incident <<<"$J")"
+say "   incident $INCIDENT"
+sb incident action "$INCIDENT" --phase immediate --action "stop all database writes" --key "$K_CAROL"
+sb traffic stop --scope writes --reason "incident $INCIDENT: preserve the state, stop the damage" --key "$K_CAROL"
+STATE_DUMP="$DEMO/backups/$SESSION_B.post-migration-state.dump"
+sb run --step incident-preserve-state -- pg_dump --format=custom --no-owner --file "$STATE_DUMP" \
+    --host 127.0.0.1 --port "$PORT" --username sealbook fingood_demo
+sb backup record --backup-id "state-${SESSION_B##*.}" --method pg_dump --location "$STATE_DUMP" --file "$STATE_DUMP"
+sb incident action "$INCIDENT" --phase immediate --action "preserved the post-migration state for investigation" \
+    --details "pg_dump state-${SESSION_B##*.}, sha256 $(sha256 "$STATE_DUMP")" --key "$K_CAROL"
+sb gdpr assess --incident "$INCIDENT" --aware-at "$AWARE_AT" --risk none \
+    --measures "no personal data involved: balances of pseudonymous accounts; rolled back" --key "$K_CAROL"
+
+ELAPSED=$(($(date +%s) - MIGRATED_AT))
+KIND=immediate
+((ELAPSED < 300)) || KIND=standard
+say "   rollback $ELAPSED s after the migration: $KIND rollback (the immediate window is 5 minutes)"
+sb rollback start --kind "$KIND" --method alembic-downgrade --reason "data integrity validation failed ($INCIDENT)"
+sb run --step "$KIND-rollback" -- "${ALEMBIC[@]}" downgrade -1
+sb run --step "$KIND-rollback" -- "${ALEMBIC[@]}" current
+immediate_validation post-rollback "$KIND-rollback" || die "migration B: the data is still wrong after the rollback"
+sb rollback complete --kind "$KIND" --result success --revision 0002_add_fee_index
+sb incident action "$INCIDENT" --phase assessment \
+    --action "scope: balances of 500 of 1,000 accounts off by one unit; data integrity restored by the rollback" \
+    --key "$K_CAROL"
+sb traffic resume --scope writes --key "$K_CAROL"
+sb incident action "$INCIDENT" --phase recovery --action "writes resumed after post-rollback validation" --key "$K_CAROL"
+sb incident resolve "$INCIDENT" --key "$K_CAROL" \
+    --root-cause "0003 computed balance_major as CAST(balance_cents / 100.0 AS bigint), which rounds: accounts with 50 cents or more gained one unit" \
+    --resolution "$KIND rollback with alembic downgrade -1 ${ELAPSED}s after the migration; balance_cents was kept, data validated"
+sb incident close "$INCIDENT" --key "$K_CAROL" \
+    --lessons "the staging rehearsal checked the schema and the rollback but not the balance totals after the upgrade"
+sb doc add --kind issues-encountered --file "$DOCS/validation-immediate.txt" --title "Failed validation of 0003"
+sb session close --outcome rolled-back --summary "data validation failed; $KIND rollback to 0002_add_fee_index; incident $INCIDENT"
+unset ENVIRONMENT BACKUP_VERIFIED MIGRATION_AUDIT_ENABLED
+
+# ---------------------------------------------------------------------------------------------
+say "6. the production gate: a session with nothing recorded may not upgrade"
+sbj session open --migration-id 0003_split_balance_columns --environment production \
+    --from 0002_add_fee_index --to 0003_split_balance_columns --ticket CHG-1057 \
+    --description "retry without the paperwork"
+SESSION_C="$(jget session <<<"$J")"
+export SEALBOOK_SESSION="$SESSION_C"
+sb run --step migration-execution -- "${ALEMBIC[@]}" current
+GATE=0
+sb run --step migration-execution -- "${ALEMBIC[@]}" upgrade head || GATE=$?
+((GATE == 82)) || die "expected the gate to refuse the upgrade with exit 82, got $GATE"
+say "   refused as expected: exit $GATE (production gate closed); alembic did not run"
+sb session close --outcome aborted --summary "refused by the production gate: nothing recorded"
+unset SEALBOOK_SESSION
+
+# ---------------------------------------------------------------------------------------------
+say "7. verify the whole chain online, pinned to the root key; export a bundle and verify it offline"
 sb verify --trust-root "$ROOT_PK"
-
-say "6. export a bundle and verify it offline (no database involved)"
 BUNDLE="$DEMO/fingood-demo.bundle"
 sb export --out "$BUNDLE" --force
-"$BIN" verify --bundle "$BUNDLE" --trust-root "$ROOT_PK"
-
+sb verify --bundle "$BUNDLE" --trust-root "$ROOT_PK"
 HEAD_JSON="$("$BIN" head --json)"
+CURRENT="$("${ALEMBIC[@]}" current 2>/dev/null | tr -d '\n')"
+
 cat <<TXT
 
 Done. Where everything is:
   sealbook binary      $BIN
   embedded PostgreSQL  $SEALBOOK_HOME/pg   ($("$BIN" db status | sed 's/.*: //'))
-  keys                 $DEMO/{root,alice,bob}.key  (mode 0600; never printed)
+  password             $SEALBOOK_HOME/pg/password  (mode 0600; never printed)
+  keys                 $DEMO/{root,alice,bob,carol,ci}.key  (mode 0600)
   root public key      $ROOT_PK   (pin it: --trust-root)
   bundle               $BUNDLE
-  head                 $HEAD_JSON
+  virtualenv           $VENV  (alembic, SQLAlchemy, psycopg)
+  demo database        $DEMO_DB_SHOWN  (alembic at $CURRENT)
+  documents, backups   $DEMO/docs, $DEMO/backups
+  session A            $SESSION_A  (0002 applied: success)
+  session B            $SESSION_B  (0003 rolled back)
+  session C            $SESSION_C  (refused by the gate: aborted)
+  incident, level 2    $INCIDENT
+  head                 seq $(jget seq <<<"$HEAD_JSON"), chainHash $(jget chainHash <<<"$HEAD_JSON")
+Look at a session with: $BIN session show $SESSION_B
 Stop the database with: $BIN db stop
 TXT
