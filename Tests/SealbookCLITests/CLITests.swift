@@ -265,7 +265,11 @@ struct CLIEndToEndTests {
         "every command's --help shows an example",
         arguments: [
             ["init"], ["append"], ["verify"], ["export"], ["head"], ["keys", "generate"], ["keys", "enroll"],
-            ["keys", "revoke"], ["keys", "list"], ["db"],
+            ["keys", "revoke"], ["keys", "list"], ["db"], ["session", "open"], ["session", "close"], ["session", "list"],
+            ["session", "show"], ["check"], ["approve"], ["notify"], ["doc", "add"], ["backup", "record"], ["backup", "verify"],
+            ["validate"], ["run"], ["probe"], ["rollback", "start"], ["rollback", "complete"], ["traffic", "stop"],
+            ["traffic", "resume"], ["incident", "open"], ["incident", "escalate"], ["incident", "action"],
+            ["incident", "resolve"], ["incident", "close"], ["gdpr", "assess"], ["gdpr", "notify"], ["monitor"],
         ])
     func helpHasExample(command: [String]) throws {
         let r = try runSealbook(command + ["--help"])
