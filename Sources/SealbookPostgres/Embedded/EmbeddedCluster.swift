@@ -1,4 +1,5 @@
 public import Foundation
+internal import SealbookCore
 
 #if canImport(Glibc)
 import Glibc
@@ -752,25 +753,6 @@ private func runProcess(
 }
 
 #if canImport(Glibc)
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` and `…_addchdir_np` (2.34 and 2.29), which
-/// Swift's Glibc module does not show; looked up at run time.
-private enum SpawnExtensions {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-
-    static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
-    static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
-
-    private static func symbol<T>(_ name: String) -> T? {
-        guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
-        return unsafeBitCast(pointer, to: T.self)
-    }
-}
-
-/// The descriptors open in this process now (for glibc without `addclosefrom_np`).
-private func openDescriptors() -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-}
 
 /// `posix_spawn` + `waitpid`: runs `executable` with stdin from `inputFD`, stdout and stderr to
 /// `outputFD`, no other descriptor, default signal handling; returns the exit status (128 + the
@@ -792,7 +774,7 @@ private func spawnAndWait(
     if let addCloseFrom = SpawnExtensions.addCloseFrom {
         _ = addCloseFrom(&actions, 3)
     } else {
-        for fd in openDescriptors() where fd > 2 {
+        for fd in SpawnExtensions.openDescriptors() where fd > 2 {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
     }

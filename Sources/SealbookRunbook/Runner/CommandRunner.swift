@@ -473,7 +473,7 @@ private func spawnChild(
     if let addCloseFrom = SpawnExtensions.addCloseFrom {
         _ = addCloseFrom(&actions, 3)
     } else {
-        for fd in openDescriptors() where fd > 2 {
+        for fd in SpawnExtensions.openDescriptors() where fd > 2 {
             posix_spawn_file_actions_addclose(&actions, fd)
         }
     }
@@ -519,30 +519,6 @@ private struct SpawnFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-#if !canImport(Darwin)
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), `…_addchdir_np` (2.29) and
-/// `pipe2`, which Swift's Glibc module does not show; looked up at run time.
-private enum SpawnExtensions {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-
-    static let pipe2: Pipe2? = symbol("pipe2")
-
-    static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
-    static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
-
-    private static func symbol<T>(_ name: String) -> T? {
-        guard let handle = dlopen(nil, RTLD_NOW), let pointer = dlsym(handle, name) else { return nil }
-        return unsafeBitCast(pointer, to: T.self)
-    }
-}
-
-/// The descriptors open in this process now (for a glibc without `addclosefrom_np`).
-private func openDescriptors() -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
-}
-#endif
 
 /// Reaps the exited child; its wait status, or nil if something else reaped it first.
 private func reap(_ pid: pid_t) -> Int32? {
