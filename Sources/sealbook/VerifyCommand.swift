@@ -125,7 +125,12 @@ struct DB: ParsableCommand {
         subcommands: [Start.self, Stop.self, Status.self])
 
     struct Start: SealbookCommand {
-        static let configuration = CommandConfiguration(abstract: "Start the embedded cluster (create it on first use).")
+        static let configuration = CommandConfiguration(
+            abstract: "Start the embedded cluster (create it on first use).",
+            discussion: """
+                Example:
+                  sealbook db start --json
+                """)
         @OptionGroup var output: OutputOptions
         func perform(_ o: Output) throws {
             let c = EmbeddedCluster(home: EmbeddedCluster.defaultHome())
@@ -137,7 +142,12 @@ struct DB: ParsableCommand {
     }
 
     struct Stop: SealbookCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the embedded cluster.")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the embedded cluster.",
+            discussion: """
+                Example:
+                  sealbook db stop
+                """)
         @OptionGroup var output: OutputOptions
         func perform(_ o: Output) throws {
             let c = EmbeddedCluster(home: EmbeddedCluster.defaultHome())
@@ -149,7 +159,12 @@ struct DB: ParsableCommand {
     }
 
     struct Status: SealbookCommand {
-        static let configuration = CommandConfiguration(abstract: "Show whether the embedded cluster exists and runs.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show whether the embedded cluster exists and runs.",
+            discussion: """
+                Example:
+                  SEALBOOK_HOME=/srv/sealbook sealbook db status --json
+                """)
         @OptionGroup var output: OutputOptions
         func perform(_ o: Output) throws {
             let c = EmbeddedCluster(home: EmbeddedCluster.defaultHome())

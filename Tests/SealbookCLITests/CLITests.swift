@@ -265,7 +265,7 @@ struct CLIEndToEndTests {
         "every command's --help shows an example",
         arguments: [
             ["init"], ["append"], ["verify"], ["export"], ["head"], ["keys", "generate"], ["keys", "enroll"],
-            ["keys", "revoke"], ["keys", "list"], ["db"], ["session", "open"], ["session", "close"], ["session", "list"],
+            ["keys", "revoke"], ["keys", "list"], ["db"], ["db", "start"], ["db", "stop"], ["db", "status"], ["session", "open"], ["session", "close"], ["session", "list"],
             ["session", "show"], ["check"], ["approve"], ["notify"], ["doc", "add"], ["backup", "record"], ["backup", "verify"],
             ["validate"], ["run"], ["probe"], ["rollback", "start"], ["rollback", "complete"], ["traffic", "stop"],
             ["traffic", "resume"], ["incident", "open"], ["incident", "escalate"], ["incident", "action"],
