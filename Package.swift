@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SealbookPostgres", targets: ["SealbookPostgres"]),
         .library(name: "SealbookRunbook", targets: ["SealbookRunbook"]),
         .library(name: "SealbookKit", targets: ["SealbookKit"]),
+        .library(name: "SealbookProjections", targets: ["SealbookProjections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,6 +35,8 @@ let package = Package(
         .target(name: "SealbookPostgres", dependencies: ["SealbookCore", "CLibPQ"], swiftSettings: strict),
         // The runbook domain: the runbook as data, typed and schema-checked events, policy.
         .target(name: "SealbookRunbook", dependencies: ["SealbookCore"], swiftSettings: strict),
+        // Projections: pure folds over verified events; controls as data, evaluated at an explicit as_of.
+        .target(name: "SealbookProjections", dependencies: ["SealbookCore", "SealbookRunbook"], swiftSettings: strict),
         // Operations over a ledger: records typed events through the catalog's checks, reads
         // sessions back. What the CLI does, a Swift caller (or the HTTP API later) can do here.
         .target(
@@ -53,6 +56,9 @@ let package = Package(
             name: "SealbookTestSupport", dependencies: ["SealbookCore", "SealbookPostgres"],
             path: "Tests/SealbookTestSupport", swiftSettings: strict),
         .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], swiftSettings: strict),
+        .testTarget(
+            name: "SealbookProjectionsTests", dependencies: ["SealbookCore", "SealbookRunbook", "SealbookProjections"],
+            swiftSettings: strict),
         .testTarget(name: "SealbookRunbookTests", dependencies: ["SealbookCore", "SealbookRunbook"], swiftSettings: strict),
         .testTarget(
             name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],

@@ -1,0 +1,724 @@
+internal import SealbookCore
+internal import SealbookRunbook
+
+/// A session or an incident with what the rules ask of it.
+struct Subject {
+    let scope: ControlScope
+    let id: String
+    let events: [ProjectionEvent]
+    let anchors: [String: ProjectionEvent]
+    let runbook: Runbook?
+    // Sessions.
+    let environment: String?
+    let requester: ProjectionEvent?
+    let executorActors: Set<String>
+    let executorKeys: Set<String>
+    let migrationID: String?
+    let targetRevision: String?
+    // Incidents.
+    let incident: IncidentAnalysis?
+
+    var closeAnchor: String { scope == .session ? Anchor.sessionClosed : Anchor.incidentClosed }
+    var closed: Bool { anchors[closeAnchor] != nil }
+    var noun: String { scope.rawValue }
+
+    /// A session's anchors: the first event of each kind (docs/CONTROLS.md §3.1).
+    static func sessionAnchors(_ events: [ProjectionEvent]) -> [String: ProjectionEvent] {
+        var a: [String: ProjectionEvent] = [:]
+        func first(_ name: String, _ test: (ProjectionEvent) -> Bool) {
+            if let e = events.first(where: test) { a[name] = e }
+        }
+        first(Anchor.sessionOpened) { $0.type == "session.opened" }
+        first(Anchor.migrationCompleted) { $0.type == "migration.applied" }
+        first(Anchor.overrideRecorded) { $0.type == "override.recorded" }
+        first(Anchor.sessionClosed) { $0.type == "session.closed" }
+        let upgrade = events.first {
+            $0.type == "command.started" && $0.data["alembic"]?["action"]?.stringValue == "upgrade"
+        }
+        if let s = [upgrade, a[Anchor.migrationCompleted]].compactMap({ $0 }).min(by: { $0.seq < $1.seq }) {
+            a[Anchor.migrationStarted] = s
+        }
+        return a
+    }
+
+    static func incidentAnchors(_ events: [ProjectionEvent]) -> [String: ProjectionEvent] {
+        var a: [String: ProjectionEvent] = [:]
+        if let e = events.first(where: { $0.type == "incident.opened" }) { a[Anchor.incidentDeclared] = e }
+        if let e = events.first(where: { $0.type == "incident.resolved" }) { a[Anchor.incidentResolved] = e }
+        if let e = events.first(where: { $0.type == "incident.closed" }) { a[Anchor.incidentClosed] = e }
+        return a
+    }
+
+    static func session(id: String, events: [ProjectionEvent], runbook: Runbook?) -> Subject {
+        let opened = events.first { $0.type == "session.opened" }
+        let executing = events.filter {
+            ["command.started", "migration.applied", "migration.rolled-back"].contains($0.type)
+        }
+        return Subject(
+            scope: .session, id: id, events: events, anchors: sessionAnchors(events), runbook: runbook,
+            environment: opened?.data["environment"]?.stringValue, requester: opened,
+            executorActors: Set(executing.map(\.actor)), executorKeys: Set(executing.map(\.body.key)),
+            migrationID: opened?.data["migrationId"]?.stringValue,
+            targetRevision: opened?.data["alembic"]?["to"]?.stringValue, incident: nil)
+    }
+
+    static func incident(_ analysis: IncidentAnalysis, runbook: Runbook?) -> Subject {
+        Subject(
+            scope: .incident, id: analysis.id, events: analysis.events, anchors: incidentAnchors(analysis.events),
+            runbook: runbook, environment: nil, requester: nil, executorActors: [], executorKeys: [], migrationID: nil,
+            targetRevision: nil, incident: analysis)
+    }
+}
+
+/// What a rule found.
+struct Outcome {
+    var status: ControlStatus
+    /// Events cited, for every status.
+    var evidence: [ProjectionEvent] = []
+    /// Events that support a pass, whose age is the control's freshness.
+    var proofs: [ProjectionEvent] = []
+    var reasons: [String] = []
+    var exception: ControlException?
+
+    static func pass(_ proofs: [ProjectionEvent], _ reason: String) -> Outcome {
+        Outcome(status: .pass, evidence: proofs, proofs: proofs, reasons: [reason])
+    }
+    static func fail(_ evidence: [ProjectionEvent], _ reason: String) -> Outcome {
+        Outcome(status: .fail, evidence: evidence, reasons: [reason])
+    }
+    static func pending(_ reason: String) -> Outcome { Outcome(status: .pending, reasons: [reason]) }
+    static func notApplicable(_ reason: String) -> Outcome { Outcome(status: .notApplicable, reasons: [reason]) }
+}
+
+/// The events a timing admits, and whether its deadline has passed.
+struct ResolvedTiming {
+    var lo: Int64 = 0
+    var hi: Int64?
+    var windowStart: Timestamp?
+    var windowEnd: Timestamp?
+    /// An `after` or `within` anchor that has not happened: nothing can match yet.
+    var unreached: String?
+    /// A `before` anchor that has not happened.
+    var beforeUnreached: String?
+    var deadlinePassed = false
+    var text = ""
+
+    func admits(_ e: ProjectionEvent) -> Bool {
+        guard unreached == nil, e.seq > lo else { return false }
+        if let hi, e.seq >= hi { return false }
+        if let windowStart, e.time < windowStart { return false }
+        if let windowEnd, e.time >= windowEnd { return false }
+        return true
+    }
+}
+
+/// Evaluates the catalog's controls for one subject at one `as_of`.
+struct Evaluator {
+    let catalog: ControlCatalog
+    let subject: Subject
+    let asOf: Timestamp
+    let keys: [String: KeyHistory]
+    private var memo: [String: Outcome] = [:]
+
+    init(catalog: ControlCatalog, subject: Subject, asOf: Timestamp, keys: [String: KeyHistory]) {
+        self.catalog = catalog
+        self.subject = subject
+        self.asOf = asOf
+        self.keys = keys
+    }
+
+    /// The approval scope that settles an emergency override: the catalog's first
+    /// `independent-approval` rule with a `retrospective` member names it.
+    var retrospectiveScope: String {
+        func find(_ r: Rule) -> String? {
+            switch r {
+            case .independentApproval(let a): a.retrospectiveScope
+            case .retrospectiveApproval(let scope, _): scope
+            case .all(let rs), .any(let rs): rs.lazy.compactMap(find).first
+            default: nil
+            }
+        }
+        return catalog.controls.lazy.compactMap { find($0.rule) }.first ?? "retrospective"
+    }
+
+    /// Every control of the subject's scope, in catalog order.
+    mutating func results() -> [ControlResult] {
+        catalog.controls.filter { $0.scope == subject.scope }.map { result($0) }
+    }
+
+    mutating func result(_ c: Control) -> ControlResult {
+        var o = outcome(c)
+        if c.overridable, o.status == .fail, o.exception == nil, let ov = overrideBeforeStart() {
+            o.exception = overrideException(
+                ov, retrospective: retrospectiveApproval(after: ov, scope: retrospectiveScope))
+        }
+        var seen = Set<Int64>()
+        let evidence = o.evidence.sorted { $0.seq < $1.seq }.filter { seen.insert($0.seq).inserted }.map(\.ref)
+        return ControlResult(
+            id: c.id, title: c.title, framework: c.framework, references: c.references, covers: c.covers,
+            status: o.status,
+            freshness: freshness(c, o), evidence: evidence, reasons: o.reasons, exception: o.exception)
+    }
+
+    mutating func outcome(_ c: Control) -> Outcome {
+        if let m = memo[c.id] { return m }
+        let o: Outcome
+        if let why = inapplicable(c) {
+            o = .notApplicable(why)
+        } else {
+            o = evaluate(c.rule)
+        }
+        memo[c.id] = o
+        return o
+    }
+
+    // MARK: Applicability and freshness
+
+    func inapplicable(_ c: Control) -> String? {
+        for cond in c.appliesWhen {
+            switch cond {
+            case .environment(let envs):
+                if !envs.contains(subject.environment ?? "") {
+                    return
+                        "applies to \(envs.joined(separator: " or ")) sessions; this one is \(subject.environment ?? "of unknown environment")"
+                }
+            case .event(let f):
+                if !subject.events.contains(where: f.matches) {
+                    return "applies only when the \(subject.noun) has a \(f.type) event"
+                }
+            case .noEvent(let f):
+                if subject.events.contains(where: f.matches) {
+                    return "does not apply when the \(subject.noun) has a \(f.type) event"
+                }
+            case .reached(let anchor):
+                if subject.anchors[anchor] == nil { return "applies once the \(subject.noun) reaches \(anchor)" }
+            case .breachRisk(let risks):
+                let r = subject.incident?.gdpr.risk
+                if !risks.contains(r ?? "") {
+                    return r == nil
+                        ? "applies when a GDPR breach assessment finds risk \(risks.joined(separator: " or ")); none is recorded"
+                        : "applies when the breach risk is \(risks.joined(separator: " or ")); it was assessed as \(r!)"
+                }
+            }
+        }
+        return nil
+    }
+
+    func freshness(_ c: Control, _ o: Outcome) -> Freshness? {
+        if o.status == .notApplicable { return nil }
+        guard let p = c.freshness else { return !o.proofs.isEmpty || o.status == .pass ? .current : .missing }
+        let aged = p.of.map { f in o.proofs.filter(f.matches) } ?? o.proofs
+        guard let t = p.of != nil ? aged.map(\.time).max() : aged.map(\.time).min() else { return .missing }
+        let (reference, live) = p.until.flatMap { subject.anchors[$0] }.map { ($0.time, false) } ?? (asOf, true)
+        let age = reference.milliseconds(since: t)
+        if age > p.maxAgeMs { return .expired }
+        if live && age > p.maxAgeMs - p.dueSoonMs { return .dueSoon }
+        return .current
+    }
+
+    // MARK: Timing
+
+    func resolve(_ t: Timing) -> ResolvedTiming {
+        var r = ResolvedTiming()
+        var words: [String] = []
+        if let a = t.after {
+            if let e = subject.anchors[a] { r.lo = e.seq } else { r.unreached = a }
+            words.append("after \(a)")
+        }
+        if let b = t.before {
+            if let e = subject.anchors[b] { r.hi = e.seq } else { r.beforeUnreached = b }
+            words.append("before \(b)")
+        }
+        if let w = t.within {
+            if let e = subject.anchors[w.anchor] {
+                r.lo = max(r.lo, e.seq)
+                r.windowStart = e.time.adding(milliseconds: w.fromMs)
+                r.windowEnd = w.toMs.map { e.time.adding(milliseconds: $0) }
+            } else {
+                r.unreached = r.unreached ?? w.anchor
+            }
+            let to = w.toMs.map { "<" + DurationText.iso(milliseconds: $0) } ?? ""
+            words.append("within \(DurationText.iso(milliseconds: w.fromMs))..\(to) after \(w.anchor)")
+        }
+        r.deadlinePassed = r.hi != nil || (r.windowEnd.map { asOf >= $0 } ?? false) || subject.closed
+        r.text = words.isEmpty ? "in the \(subject.noun)" : words.joined(separator: ", ")
+        return r
+    }
+
+    /// The verdict when nothing matched.
+    func nothingMatched(_ r: ResolvedTiming, _ what: String) -> Outcome {
+        if let u = r.unreached {
+            return subject.closed
+                ? .notApplicable("the \(subject.noun) closed without \(u)") : .pending("waiting for \(u)")
+        }
+        if let b = r.beforeUnreached, subject.closed {
+            return .notApplicable("the \(subject.noun) closed without \(b)")
+        }
+        if r.deadlinePassed { return .fail([], "no \(what) \(r.text)") }
+        return .pending("no \(what) yet (\(r.text))")
+    }
+
+    // MARK: Rules
+
+    mutating func evaluate(_ rule: Rule) -> Outcome {
+        switch rule {
+        case .checklistItem(let item, let accept, let allowNA, let timing):
+            let r = resolve(timing)
+            let records = subject.events.filter {
+                $0.type == "checklist.item.recorded" && $0.data["item"]?.stringValue == item && r.admits($0)
+            }
+            guard let last = records.last else { return nothingMatched(r, "record of checklist item \(item)") }
+            let status = last.data["status"]?.stringValue ?? ""
+            if accept.contains(status) {
+                return .pass([last], "checklist item \(item) recorded as \(status) at seq \(last.seq)")
+            }
+            if status == "n/a" && allowNA {
+                var o = Outcome.notApplicable("checklist item \(item) recorded as not applicable at seq \(last.seq)")
+                o.evidence = [last]
+                return o
+            }
+            return .fail([last], "checklist item \(item) recorded as \(status) at seq \(last.seq)")
+
+        case .eventExists(let f, let timing):
+            let r = resolve(timing)
+            let found = subject.events.filter { f.matches($0) && r.admits($0) }
+            guard !found.isEmpty else { return nothingMatched(r, describe(f)) }
+            return .pass(found, "\(describe(f)) at seq \(seqs(found))")
+
+        case .eventAbsent(let f, let timing):
+            let r = resolve(timing)
+            let found = subject.events.filter { f.matches($0) && r.admits($0) }
+            if !found.isEmpty { return .fail(found, "\(describe(f)) at seq \(seqs(found))") }
+            if let u = r.unreached {
+                return subject.closed
+                    ? .notApplicable("the \(subject.noun) closed without \(u)") : .pending("waiting for \(u)")
+            }
+            if r.deadlinePassed { return Outcome(status: .pass, reasons: ["no \(describe(f)) \(r.text)"]) }
+            return .pending("no \(describe(f)) so far; final when the \(subject.noun) closes")
+
+        case .document(let kinds, let timing):
+            let parts = kinds.map { k in
+                evaluate(
+                    .eventExists(
+                        EventFilter(type: "documentation.recorded", conditions: [(["kind"], .equals(.string(k)))]),
+                        timing))
+            }
+            return combineAll(parts)
+
+        case .independentApproval(let a):
+            return independentApproval(a)
+
+        case .retrospectiveApproval(let scope, let withinMs):
+            guard let ov = subject.anchors[Anchor.overrideRecorded] else {
+                return .notApplicable("no emergency override")
+            }
+            if let retro = retrospectiveApproval(after: ov, scope: scope) {
+                var o = Outcome.pass(
+                    [ov, retro],
+                    "override at seq \(ov.seq) approved retrospectively by \(retro.actor) at seq \(retro.seq)")
+                o.exception = overrideException(ov, retrospective: retro)
+                return o
+            }
+            let deadline = ov.time.adding(milliseconds: withinMs)
+            var o =
+                asOf > deadline
+                ? Outcome.fail(
+                    [ov], "override at seq \(ov.seq) and no independent \(scope) approval by \(deadline.rfc3339)")
+                : Outcome(
+                    status: .pending, evidence: [ov],
+                    reasons: [
+                        "override at seq \(ov.seq); an independent \(scope) approval is due by \(deadline.rfc3339)"
+                    ])
+            o.exception = overrideException(ov, retrospective: nil)
+            return o
+
+        case .segregationOfDuties(let scopes):
+            return segregation(scopes)
+
+        case .paired(let start, let end, let by):
+            return paired(start, end, by)
+
+        case .control(let id):
+            guard let c = catalog.control(id) else { return .fail([], "unknown control \(id)") }
+            var o = outcome(c)
+            o.reasons = o.reasons.map { "\(id): \($0)" }
+            return o
+
+        case .all(let rules):
+            return combineAll(rules.map { evaluate($0) })
+
+        case .any(let rules):
+            let parts = rules.map { evaluate($0) }
+            let passing = parts.filter { $0.status == .pass }
+            if !passing.isEmpty { return merge(passing, status: .pass) }
+            if parts.contains(where: { $0.status == .pending }) {
+                return merge(parts.filter { $0.status == .pending }, status: .pending)
+            }
+            if parts.allSatisfy({ $0.status == .notApplicable }) { return merge(parts, status: .notApplicable) }
+            return merge(parts.filter { $0.status == .fail }, status: .fail)
+
+        case .rollbackWindow:
+            return rollbackWindow()
+
+        case .incidentPhase(let phase, _):
+            guard let inc = subject.incident, subject.runbook != nil else {
+                return .pending("the runbook of this incident is not known")
+            }
+            guard let p = inc.phases.first(where: { $0.id == phase }) else {
+                return inc.opened == nil
+                    ? .pending("no incident.opened") : .fail([], "the runbook has no emergency phase \(phase)")
+            }
+            let cited = subject.events.filter { e in p.actions.contains { $0.seq == e.seq } }
+            let window =
+                "[\(DurationText.iso(milliseconds: p.windowStartMs)), \(p.windowEndMs.map { DurationText.iso(milliseconds: $0) } ?? "∞"))"
+            switch p.status {
+            case .met:
+                let first = cited.first { $0.seq == p.firstAction?.ref.seq }.map { [$0] } ?? []
+                return .pass(
+                    (inc.opened.map { [$0] } ?? []) + first,
+                    "\(phase): first \(p.actionPhase) action \(DurationText.iso(milliseconds: p.firstActionAfterMs ?? 0)) after the declaration, window \(window)"
+                )
+            case .missed:
+                let why =
+                    p.firstActionAfterMs.map {
+                        "first \(p.actionPhase) action came \(DurationText.iso(milliseconds: $0)) after the declaration, outside \(window)"
+                    }
+                    ?? "no \(p.actionPhase) action recorded in \(window)"
+                return .fail((inc.opened.map { [$0] } ?? []) + cited, "\(phase): \(why)")
+            case .pending, .notEvaluated:
+                return .pending("\(phase): no \(p.actionPhase) action yet; the window \(window) is still open")
+            }
+
+        case .escalationResponse:
+            guard let inc = subject.incident, inc.opened != nil else { return .pending("no incident.opened") }
+            guard subject.runbook != nil else { return .pending("the runbook of this incident is not known") }
+            var parts: [Outcome] = []
+            for e in inc.escalations {
+                let raised = subject.events.filter { $0.seq == e.raised.ref.seq }
+                let resp = subject.events.filter { $0.seq == e.response?.ref.seq }
+                let target = e.targetMs.map { DurationText.iso(milliseconds: $0) } ?? "?"
+                switch e.status {
+                case .met:
+                    parts.append(
+                        .pass(
+                            raised + resp,
+                            "level \(e.level) at seq \(e.raised.ref.seq): answered after \(DurationText.iso(milliseconds: e.responseAfterMs ?? 0)), target \(target)"
+                        ))
+                case .missed:
+                    let why =
+                        e.responseAfterMs.map { "answered after \(DurationText.iso(milliseconds: $0))" }
+                        ?? "no response recorded"
+                    parts.append(
+                        .fail(raised + resp, "level \(e.level) at seq \(e.raised.ref.seq): \(why), target \(target)"))
+                case .pending:
+                    parts.append(
+                        .pending("level \(e.level) at seq \(e.raised.ref.seq): no response yet, target \(target)"))
+                case .notEvaluated:
+                    parts.append(
+                        .fail(
+                            raised,
+                            "level \(e.level) at seq \(e.raised.ref.seq): the runbook has no such escalation level"))
+                }
+            }
+            return combineAll(parts)
+
+        case .gdprNotification:
+            guard let g = subject.incident?.gdpr else { return .pending("no incident") }
+            let assessment = subject.events.filter { $0.seq == g.assessment?.seq }
+            let notes = subject.events.filter { e in g.notifications.contains { $0.seq == e.seq } }
+            let clock = "aware at \(g.awareAt ?? "?"), deadline \(g.deadline ?? "?")"
+            switch g.status {
+            case "met":
+                if !g.contentsComplete {
+                    return .fail(
+                        assessment + notes,
+                        "notified at \(g.notifiedAt ?? "?") (\(clock)) but the Art. 33(3) contents are incomplete")
+                }
+                return .pass(assessment + notes, "notified at \(g.notifiedAt ?? "?"), \(clock)")
+            case "late-with-reasons":
+                var o = Outcome.pass(
+                    assessment + notes, "notified late at \(g.notifiedAt ?? "?") (\(clock)), with reasons for the delay"
+                )
+                if !g.contentsComplete {
+                    o = .fail(assessment + notes, "notified late and the Art. 33(3) contents are incomplete")
+                }
+                o.exception = ControlException(
+                    kind: "late-notification-with-reasons", events: notes.map(\.ref), settledBy: nil,
+                    note:
+                        "notified after the deadline; Art. 33(1) accepts this only with reasons for the delay, which are recorded"
+                )
+                return o
+            case "late":
+                return .fail(
+                    assessment + notes,
+                    "notified late at \(g.notifiedAt ?? "?") (\(clock)) and no reason for the delay is recorded")
+            case "missed":
+                return .fail(assessment, "not notified, \(clock)")
+            case "pending":
+                return Outcome(status: .pending, evidence: assessment, reasons: ["not notified yet, \(clock)"])
+            case "not-required":
+                return Outcome(
+                    status: .notApplicable, evidence: assessment,
+                    reasons: ["assessed as unlikely to result in a risk (risk none)"])
+            default:
+                return .pending("no GDPR breach assessment recorded")
+            }
+        }
+    }
+
+    // MARK: Combinators
+
+    func combineAll(_ parts: [Outcome]) -> Outcome {
+        if parts.contains(where: { $0.status == .fail }) {
+            return merge(parts, status: .fail, reasonsFrom: [.fail, .pending])
+        }
+        if parts.contains(where: { $0.status == .pending }) {
+            return merge(parts, status: .pending, reasonsFrom: [.pending])
+        }
+        if parts.allSatisfy({ $0.status == .notApplicable }) { return merge(parts, status: .notApplicable) }
+        return merge(parts, status: .pass)
+    }
+
+    func merge(_ parts: [Outcome], status: ControlStatus, reasonsFrom: Set<ControlStatus>? = nil) -> Outcome {
+        var o = Outcome(status: status)
+        for p in parts {
+            o.evidence += p.evidence
+            o.proofs += p.proofs
+            if reasonsFrom.map({ $0.contains(p.status) }) ?? true { o.reasons += p.reasons }
+            if o.exception == nil { o.exception = p.exception }
+        }
+        return o
+    }
+
+    func describe(_ f: EventFilter) -> String {
+        guard !f.conditions.isEmpty else { return f.type }
+        let conds = f.conditions.map { c -> String in
+            let path = c.path.joined(separator: ".")
+            switch c.match {
+            case .equals(let v): return "\(path)=\(v.stringValue ?? v.description)"
+            case .oneOf(let vs):
+                return "\(path) in [\(vs.map { $0.stringValue ?? $0.description }.joined(separator: ", "))]"
+            case .present(let p): return p ? "\(path) present" : "no \(path)"
+            }
+        }
+        return "\(f.type) (\(conds.joined(separator: ", ")))"
+    }
+
+    func seqs(_ events: [ProjectionEvent]) -> String {
+        let s = events.prefix(5).map { String($0.seq) }.joined(separator: ", ")
+        return events.count > 5 ? s + ", …" : s
+    }
+
+    // MARK: Approvals and segregation of duties
+
+    /// Why the approval `a` does not count, or nil when it does. `revokedBefore`: a key revoked
+    /// at a `seq` below this no longer vouches for its approval (the change ran after the
+    /// authority was withdrawn).
+    func approvalProblem(_ a: ProjectionEvent, revokedBefore: Int64?) -> String? {
+        let who = "approval at seq \(a.seq) by \(a.actor)"
+        guard let k = keys[a.body.key] else {
+            return "\(who): key \(a.body.key) is not in the key history this projection folded"
+        }
+        guard k.actor == a.actor else { return "\(who): key \(k.keyID) belongs to \(k.actor)" }
+        guard k.held(.approver, at: a.seq) else {
+            if k.enrolledAt >= a.seq { return "\(who): key \(k.keyID) was enrolled only at seq \(k.enrolledAt)" }
+            if let r = k.revokedAt, r <= a.seq { return "\(who): key \(k.keyID) was revoked at seq \(r)" }
+            return "\(who): key \(k.keyID) did not hold the approver role (roles: \(k.roles.joined(separator: ", ")))"
+        }
+        if let limit = revokedBefore, let r = k.revokedAt, r < limit {
+            return "\(who): key \(k.keyID) was revoked at seq \(r), before the change ran"
+        }
+        if let req = subject.requester, req.actor == a.actor {
+            return "\(who): self-approval, \(a.actor) opened the session"
+        }
+        if subject.executorActors.contains(a.actor) || subject.executorKeys.contains(a.body.key) {
+            return "\(who): \(a.actor) also executed the change"
+        }
+        if let ap = a.data["approves"]?.objectValue {
+            let m = ap["migrationId"]?.stringValue
+            let rev = ap["revision"]?.stringValue
+            if m != subject.migrationID || rev != subject.targetRevision {
+                return
+                    "\(who): approves migration \(m ?? "?") at revision \(rev ?? "?"), but the session runs \(subject.migrationID ?? "?") to \(subject.targetRevision ?? "?")"
+            }
+        }
+        let scope = a.data["scope"]?.stringValue
+        if let d = subject.events.first(where: {
+            $0.type == "approval.denied" && $0.actor == a.actor && $0.seq > a.seq
+                && $0.data["scope"]?.stringValue == scope
+                && $0.seq < (revokedBefore ?? Int64.max)
+        }) {
+            return "\(who): withdrawn by approval.denied at seq \(d.seq)"
+        }
+        return nil
+    }
+
+    func approvals(scopes: [String], from lo: Int64 = 0, below hi: Int64 = Int64.max) -> [ProjectionEvent] {
+        subject.events.filter {
+            $0.type == "approval.granted" && $0.seq > lo && $0.seq < hi
+                && scopes.contains($0.data["scope"]?.stringValue ?? "")
+        }
+    }
+
+    /// The session's first override before the migration started (the emergency path).
+    func overrideBeforeStart() -> ProjectionEvent? {
+        guard let ov = subject.anchors[Anchor.overrideRecorded], let start = subject.anchors[Anchor.migrationStarted],
+            ov.seq < start.seq
+        else { return nil }
+        return ov
+    }
+
+    func retrospectiveApproval(after ov: ProjectionEvent, scope: String) -> ProjectionEvent? {
+        approvals(scopes: [scope], from: ov.seq).first { approvalProblem($0, revokedBefore: nil) == nil }
+    }
+
+    func overrideException(_ ov: ProjectionEvent, retrospective: ProjectionEvent?) -> ControlException {
+        let note =
+            retrospective.map {
+                "emergency override at seq \(ov.seq), approved retrospectively by \($0.actor) at seq \($0.seq)"
+            }
+            ?? "emergency override at seq \(ov.seq): \(ov.data["justification"]?.stringValue ?? ""); no retrospective approval yet"
+        return ControlException(kind: "emergency-override", events: [ov.ref], settledBy: retrospective?.ref, note: note)
+    }
+
+    func independentApproval(_ rule: ApprovalRule) -> Outcome {
+        let anchor = subject.anchors[rule.before]
+        let cutoff = anchor?.seq ?? Int64.max
+        let candidates = approvals(scopes: rule.scopes, below: cutoff)
+        var valid: [ProjectionEvent] = []
+        var problems: [String] = []
+        for a in candidates {
+            if let p = approvalProblem(a, revokedBefore: cutoff) { problems.append(p) } else { valid.append(a) }
+        }
+        if !valid.isEmpty {
+            let who = valid.map { "\($0.actor) at seq \($0.seq)" }.joined(separator: ", ")
+            return .pass(valid, "independent approval before \(rule.before) by \(who)")
+        }
+        if anchor != nil, let retroScope = rule.retrospectiveScope, let ov = overrideBeforeStart(), ov.seq < cutoff {
+            if let retro = retrospectiveApproval(after: ov, scope: retroScope) {
+                var o = Outcome.pass(
+                    [ov, retro],
+                    "emergency change: override at seq \(ov.seq), retrospective approval by \(retro.actor) at seq \(retro.seq)"
+                )
+                o.exception = overrideException(ov, retrospective: retro)
+                return o
+            }
+            let deadline = ov.time.adding(milliseconds: rule.retrospectiveWithinMs ?? 0)
+            let late = asOf > deadline
+            var o =
+                late
+                ? Outcome.fail(
+                    [ov],
+                    "emergency override at seq \(ov.seq) and no independent \(retroScope) approval by \(deadline.rfc3339)"
+                )
+                : Outcome(
+                    status: .pending, evidence: [ov],
+                    reasons: [
+                        "emergency override at seq \(ov.seq); an independent \(retroScope) approval is due by \(deadline.rfc3339)"
+                    ])
+            o.reasons += problems
+            o.exception = overrideException(ov, retrospective: nil)
+            return o
+        }
+        if anchor != nil {
+            return Outcome(
+                status: .fail, evidence: candidates,
+                reasons: ["no independent approval before \(rule.before)"] + problems)
+        }
+        if subject.closed { return .notApplicable("the session closed without \(rule.before)") }
+        return Outcome(status: .pending, evidence: candidates, reasons: ["no independent approval yet"] + problems)
+    }
+
+    func segregation(_ scopes: [String]) -> Outcome {
+        let all = approvals(scopes: scopes)
+        let conflicts = all.filter {
+            $0.actor == subject.requester?.actor || subject.executorActors.contains($0.actor)
+                || subject.executorKeys.contains($0.body.key)
+        }
+        if !conflicts.isEmpty {
+            let who = conflicts.map { "\($0.actor) at seq \($0.seq)" }.joined(separator: ", ")
+            return .fail(conflicts, "approval by the requester or an executor of the change: \(who)")
+        }
+        if subject.anchors[Anchor.migrationStarted] != nil {
+            return Outcome(
+                status: .pass, evidence: all, proofs: all,
+                reasons: [
+                    "no approver requested or executed the change (executors: \(subject.executorActors.sorted().joined(separator: ", ")))"
+                ])
+        }
+        if subject.closed { return .notApplicable("the session closed without \(Anchor.migrationStarted)") }
+        return .pending("executors are known once the migration starts")
+    }
+
+    // MARK: Audit-trail pairs and rollbacks
+
+    func paired(_ start: String, _ end: String, _ by: String?) -> Outcome {
+        let starts = subject.events.filter { $0.type == start }
+        let ends = subject.events.filter { $0.type == end }
+        var unmatched: [ProjectionEvent] = []
+        if let by {
+            for s in starts {
+                let key = s.data[by]
+                if !ends.contains(where: { $0.seq > s.seq && $0.data[by] == key }) { unmatched.append(s) }
+            }
+        } else {
+            var open: [ProjectionEvent] = []
+            for e in (starts + ends).sorted(by: { $0.seq < $1.seq }) {
+                if e.type == start { open.append(e) } else if !open.isEmpty { open.removeFirst() }
+            }
+            unmatched = open
+        }
+        let what = "\(start) without a matching \(end)"
+        if !unmatched.isEmpty {
+            return subject.closed
+                ? .fail(unmatched, "\(what) at seq \(seqs(unmatched))")
+                : Outcome(status: .pending, evidence: unmatched, reasons: ["\(what) so far at seq \(seqs(unmatched))"])
+        }
+        guard let close = subject.anchors[subject.closeAnchor] else {
+            return .pending("every \(start) so far has its \(end); the record is final when the \(subject.noun) closes")
+        }
+        return .pass([close], "every \(start) (\(starts.count)) has its \(end)")
+    }
+
+    func rollbackWindow() -> Outcome {
+        let results = RollbackAnalysis.analyse(
+            session: subject.events, anchors: subject.anchors, runbook: subject.runbook)
+        if results.isEmpty { return .notApplicable("no rollback") }
+        guard subject.runbook != nil else { return .pending("the session's runbook is not known to this evaluation") }
+        var parts: [Outcome] = []
+        for r in results {
+            let cited = subject.events.filter { $0.seq == r.started.ref.seq || $0.seq == r.completed?.ref.seq }
+            let at =
+                r.afterMs.map { "\(DurationText.iso(milliseconds: $0)) after \(r.measuredFrom ?? "")" }
+                ?? "with no migration to measure from"
+            if r.withinWindow == false {
+                parts.append(
+                    .fail(
+                        cited,
+                        "\(r.kind) rollback at seq \(r.started.ref.seq) started \(at), outside \(r.window ?? "its window")"
+                    ))
+            } else if r.withinWindow == nil {
+                parts.append(
+                    .fail(
+                        cited,
+                        "\(r.kind) rollback at seq \(r.started.ref.seq): the runbook has no such path, or there is no migration to measure from"
+                    ))
+            } else if r.result == "failed" {
+                parts.append(.fail(cited, "\(r.kind) rollback at seq \(r.started.ref.seq) failed"))
+            } else if r.completed == nil {
+                parts.append(
+                    subject.closed
+                        ? .fail(cited, "\(r.kind) rollback at seq \(r.started.ref.seq) never completed")
+                        : Outcome(
+                            status: .pending, evidence: cited,
+                            reasons: ["\(r.kind) rollback at seq \(r.started.ref.seq) in progress"]))
+            } else {
+                parts.append(
+                    .pass(
+                        cited,
+                        "\(r.kind) rollback started \(at), within \(r.window ?? "its path (no window)"), completed"))
+            }
+        }
+        return combineAll(parts)
+    }
+}

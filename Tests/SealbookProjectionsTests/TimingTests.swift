@@ -1,0 +1,316 @@
+import SealbookCore
+import SealbookProjections
+import SealbookRunbook
+import Testing
+
+/// Timing at the edges. Runbook windows are half-open, [from, to): at exactly 5 minutes the
+/// immediate phase (and the immediate rollback window) is over. Response times and the GDPR
+/// deadline are maxima: exactly 5 minutes after a level-2 escalation, or exactly 72 hours after
+/// awareness, is in time; one millisecond later is not.
+@Suite("Incident and window timing at the edges")
+struct TimingTests {
+    func incident(_ build: (inout IncidentScript) -> Void) -> [ProjectionEvent] {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var i = IncidentScript(b)
+        i.open(level: 2, session: nil)
+        build(&i)
+        return i.b.events
+    }
+
+    func declared(_ events: [ProjectionEvent]) -> Timestamp { events.first { $0.body.type == "incident.opened" }!.time }
+
+    // MARK: Emergency phases
+
+    @Test("immediate actions: 4:59.999 after the declaration is met, exactly 5:00.000 is missed")
+    func immediatePhaseEdge() {
+        let met = incident { $0.action("immediate", afterMs: 5 * minute - 1) }
+        var r = evaluate(met, at: declared(met).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.phases[0].id == "immediate-actions" && r.phases[0].status == .met)
+        #expect(r.phases[0].firstActionAfterMs == 5 * minute - 1)
+        #expect(r.control("runbook.incident.immediate-actions").status == .pass)
+
+        let late = incident { $0.action("immediate", afterMs: 5 * minute) }
+        r = evaluate(late, at: declared(late).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.phases[0].status == .missed)
+        #expect(r.control("runbook.incident.immediate-actions").status == .fail)
+    }
+
+    @Test("with no immediate action: pending at 4:59.999, missed at exactly 5:00.000")
+    func immediatePhasePending() {
+        let e = incident { _ in }
+        let t = declared(e)
+        #expect(evaluate(e, at: t.adding(milliseconds: 5 * minute - 1)).incident("INC-1").phases[0].status == .pending)
+        #expect(evaluate(e, at: t.adding(milliseconds: 5 * minute)).incident("INC-1").phases[0].status == .missed)
+        #expect(
+            evaluate(e, at: t.adding(milliseconds: 5 * minute)).incident("INC-1").control(
+                "runbook.incident.immediate-actions"
+            ).status == .fail)
+    }
+
+    @Test("assessment by 15 minutes (half-open), recovery open-ended until the incident closes")
+    func laterPhases() {
+        let e = incident { i in
+            i.action("assessment", afterMs: 15 * minute - 1)
+            i.action("recovery", afterMs: 3 * hour)
+        }
+        let r = evaluate(e, at: declared(e).adding(milliseconds: 4 * hour)).incident("INC-1")
+        #expect(r.phases.map(\.id) == ["immediate-actions", "assessment", "recovery"])
+        #expect(r.phases.map(\.status) == [.missed, .met, .met])
+        #expect(r.phases[2].windowEndMs == nil)
+        let late = incident { $0.action("assessment", afterMs: 15 * minute) }
+        #expect(
+            evaluate(late, at: declared(late).adding(milliseconds: hour)).incident("INC-1").phases[1].status == .missed)
+    }
+
+    // MARK: Escalation
+
+    @Test("level 2 (5 minutes): a response exactly at 5:00.000 is in time, 5:00.001 is late")
+    func level2Edge() {
+        let onTime = incident { $0.action("immediate", afterMs: 5 * minute) }
+        var r = evaluate(onTime, at: declared(onTime).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.escalations.count == 1)
+        #expect(r.escalations[0].targetMs == 5 * minute && r.escalations[0].status == .met)
+        #expect(r.control("runbook.incident.escalation").status == .pass)
+
+        let late = incident { $0.action("immediate", afterMs: 5 * minute + 1) }
+        r = evaluate(late, at: declared(late).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.escalations[0].status == .missed)
+        #expect(r.control("runbook.incident.escalation").status == .fail)
+
+        let none = incident { _ in }
+        #expect(
+            evaluate(none, at: declared(none).adding(milliseconds: 5 * minute)).incident("INC-1").escalations[0].status
+                == .pending)
+        #expect(
+            evaluate(none, at: declared(none).adding(milliseconds: 5 * minute + 1)).incident("INC-1").escalations[0]
+                .status == .missed)
+    }
+
+    @Test("an escalation to level 3 (immediate, read as one minute) starts its own clock; level 1 has 15 minutes")
+    func escalations() {
+        let e = incident { i in
+            i.action("immediate", afterMs: 2 * minute)
+            i.escalate(to: 3, afterMs: 10 * minute)
+            i.action("assessment", afterMs: 11 * minute)
+        }
+        var r = evaluate(e, at: declared(e).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.level == 3)
+        #expect(r.escalations.map(\.level) == [2, 3])
+        #expect(r.escalations[1].targetMs == minute)
+        #expect(r.escalations[1].status == .met)
+        #expect(r.escalations[1].responseAfterMs == minute)
+
+        let slow = incident { i in
+            i.action("immediate", afterMs: 2 * minute)
+            i.escalate(to: 3, afterMs: 10 * minute)
+            i.action("assessment", afterMs: 11 * minute + 1)
+        }
+        r = evaluate(slow, at: declared(slow).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.escalations.map(\.status) == [.met, .missed])
+
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var i = IncidentScript(b)
+        i.open(level: 1, session: nil)
+        i.action("immediate", afterMs: 15 * minute)
+        #expect(
+            evaluate(i.b.events, at: i.declaredAt.adding(milliseconds: hour)).incident("INC-1").escalations[0].status
+                == .met)
+    }
+
+    // MARK: GDPR Art. 33
+
+    @Test("notified exactly 72 hours after awareness: met; one millisecond later without reasons: late")
+    func gdpr72Hours() {
+        func run(after ms: Int64, reason: String? = nil) -> IncidentReport {
+            let e = incident { i in
+                i.assess(risk: "risk", awareAt: i.declaredAt)
+                i.notifyAuthority(at: i.declaredAt.adding(milliseconds: ms), delayReason: reason)
+            }
+            return evaluate(e, at: declared(e).adding(milliseconds: 100 * hour)).incident("INC-1")
+        }
+        var r = run(after: 72 * hour)
+        #expect(r.gdpr.status == "met")
+        #expect(r.gdpr.notifiedAfterMs == 72 * hour)
+        #expect(r.gdpr.deadline == r.gdpr.notifiedAt)
+        #expect(r.control("gdpr.authority-notification").status == .pass)
+        #expect(r.control("gdpr.authority-notification").exception == nil)
+
+        r = run(after: 72 * hour + 1)
+        #expect(r.gdpr.status == "late")
+        #expect(r.control("gdpr.authority-notification").status == .fail)
+
+        r = run(after: 72 * hour + 1, reason: "the scope of the breach was known only after the restore")
+        #expect(r.gdpr.status == "late-with-reasons")
+        let c = r.control("gdpr.authority-notification")
+        #expect(c.status == .pass)
+        #expect(c.exception?.kind == "late-notification-with-reasons")
+    }
+
+    @Test("not notified: pending up to exactly 72 hours, missed one millisecond after")
+    func gdprPendingThenMissed() {
+        let e = incident { $0.assess(risk: "high", awareAt: $0.declaredAt) }
+        let t = declared(e)
+        var r = evaluate(e, at: t.adding(milliseconds: 72 * hour)).incident("INC-1")
+        #expect(r.gdpr.status == "pending")
+        #expect(r.control("gdpr.authority-notification").status == .pending)
+        r = evaluate(e, at: t.adding(milliseconds: 72 * hour + 1)).incident("INC-1")
+        #expect(r.gdpr.status == "missed")
+        #expect(r.control("gdpr.authority-notification").status == .fail)
+    }
+
+    @Test("risk none: no notification is required; the control is not applicable")
+    func gdprNotRequired() {
+        let e = incident { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false) }
+        let r = evaluate(e, at: declared(e).adding(milliseconds: 100 * hour)).incident("INC-1")
+        #expect(r.gdpr.status == "not-required")
+        #expect(r.control("gdpr.authority-notification").status == .notApplicable)
+        #expect(r.control("gdpr.subject-communication").status == .notApplicable)
+        #expect(r.control("gdpr.breach-assessment").status == .pass)
+    }
+
+    @Test("Art. 33(3) contents: every element must be in some notification (phased notifications add up)")
+    func gdprContents() {
+        // A first, partial notification (a stand-in: the event schema requires all four).
+        let partial = incident { i in
+            i.assess(risk: "risk", awareAt: i.declaredAt)
+            i.add(
+                "gdpr.authority.notified",
+                [
+                    "authority": "Example DPA", "notifiedAt": .string(i.declaredAt.adding(milliseconds: hour).rfc3339),
+                    "contents": ["nature": "fee rows altered", "dpoContact": "DPO office"],
+                ])
+        }
+        var r = evaluate(partial, at: declared(partial).adding(milliseconds: 2 * hour)).incident("INC-1")
+        #expect(r.gdpr.nature && r.gdpr.contactPoint && !r.gdpr.consequences && !r.gdpr.measures)
+        #expect(!r.gdpr.contentsComplete)
+        #expect(r.control("gdpr.authority-notification").status == .fail)
+        #expect(r.gdpr.categoriesRecorded && r.gdpr.approxSubjectsRecorded)
+
+        var phased = partial
+        var b = LedgerBuilder()
+        b.events = phased
+        b.seq = phased.last!.seq
+        b.now = phased.last!.time.adding(milliseconds: hour)
+        var i = IncidentScript(b)
+        i.declaredAt = declared(partial)
+        i.notifyAuthority(at: i.declaredAt.adding(milliseconds: 80 * hour))
+        phased = i.b.events
+        r = evaluate(phased, at: declared(phased).adding(milliseconds: 100 * hour)).incident("INC-1")
+        #expect(r.gdpr.contentsComplete)
+        #expect(r.gdpr.status == "met")  // timed by the first notification
+        #expect(r.gdpr.notifications.count == 2)
+    }
+
+    // MARK: Rollback windows
+
+    func rollbackSession(kind: String, afterMs: Int64, result: String? = "success") -> (
+        events: [ProjectionEvent], migrationAt: Timestamp
+    ) {
+        customSession(
+            before: { $0.approve() },
+            after: { s in
+                let m = s.b.events.last!.time
+                s.b.now = m.adding(milliseconds: afterMs)
+                s.add(
+                    "rollback.started", ["kind": .string(kind), "method": "alembic-downgrade", "reason": "fees wrong"])
+                if let result {
+                    s.add(
+                        "rollback.completed",
+                        ["kind": .string(kind), "result": .string(result), "resultingRevision": "a1"])
+                }
+            }, finish: false)
+    }
+
+    @Test("an immediate rollback at 4:59.999 is in its window; at exactly 5:00.000 it is not, and a standard one is")
+    func rollbackWindows() {
+        func control(_ kind: String, _ ms: Int64, _ result: String? = "success") -> ControlResult {
+            let s = rollbackSession(kind: kind, afterMs: ms, result: result)
+            return evaluate(s.events, at: s.migrationAt.adding(milliseconds: hour)).session().control(
+                "runbook.rollback.window")
+        }
+        #expect(control("immediate", 5 * minute - 1).status == .pass)
+        let outside = control("immediate", 5 * minute)
+        #expect(outside.status == .fail)
+        #expect(outside.reasons.contains { $0.contains("outside") })
+        #expect(control("standard", 5 * minute).status == .pass)
+        #expect(control("standard", 5 * minute - 1).status == .fail)
+        #expect(control("emergency", 2 * minute).status == .pass)
+        #expect(control("immediate", minute, "failed").status == .fail)
+        #expect(control("immediate", minute, nil).status == .pending)
+    }
+
+    @Test("a rollback shows in the success criteria")
+    func rollbackAndSuccess() {
+        let s = rollbackSession(kind: "immediate", afterMs: minute)
+        let r = evaluate(s.events, at: s.migrationAt.adding(milliseconds: hour)).session()
+        #expect(r.control("runbook.success.executed-without-errors").status == .fail)
+        let failed = rollbackSession(kind: "immediate", afterMs: minute, result: "failed")
+        #expect(
+            evaluate(failed.events, at: failed.migrationAt.adding(milliseconds: hour)).session().control(
+                "runbook.success.rollback-verified"
+            ).status == .fail)
+    }
+
+    // MARK: Validation windows and freshness
+
+    @Test("immediate validation: 29:59.999 after the migration counts, exactly 30:00.000 does not")
+    func validationWindow() {
+        func run(_ ms: Int64, asOf: Int64) -> ControlStatus {
+            let s = customSession(
+                before: { $0.approve() },
+                after: { s in
+                    s.b.now = s.b.events.last!.time.adding(milliseconds: ms)
+                    s.validation("immediate", "validate-data")
+                }, finish: false)
+            return evaluate(s.events, at: s.migrationAt.adding(milliseconds: asOf)).session().control(
+                "runbook.validation.immediate"
+            ).status
+        }
+        #expect(run(30 * minute - 1, asOf: hour) == .pass)
+        #expect(run(30 * minute, asOf: hour) == .fail)
+        #expect(run(30 * minute, asOf: 30 * minute - 1) == .pending)
+        #expect(run(30 * minute, asOf: 30 * minute) == .fail)
+    }
+
+    @Test(
+        "backup freshness is kept apart from status: verified exactly 24 h before the start is current, 24 h + 1 ms expired"
+    )
+    func backupFreshness() {
+        func run(ageMs: Int64) -> ControlResult {
+            var b = LedgerBuilder()
+            b.standardKeys()
+            var s = SessionScript(b)
+            s.open()
+            s.prepare()
+            let verified = s.b.events.last { $0.body.type == "backup.verified" }!.time
+            s.b.now = verified.adding(milliseconds: ageMs)
+            s.upgrade()
+            return evaluate(s.b.events, at: s.b.now).session().control("sox.change.backup")
+        }
+        let fresh = run(ageMs: 24 * hour)
+        #expect(fresh.status == .pass && fresh.freshness == .current)
+        let stale = run(ageMs: 24 * hour + 1)
+        #expect(stale.status == .pass && stale.freshness == .expired)
+    }
+
+    @Test("before the start, evidence ages up to as_of: due soon in the last 4 hours, expired after 24")
+    func freshnessBeforeStart() {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var s = SessionScript(b)
+        s.open()
+        s.prepare()
+        let verified = s.b.events.last { $0.body.type == "backup.verified" }!.time
+        func at(_ ms: Int64) -> ControlResult {
+            evaluate(s.b.events, at: verified.adding(milliseconds: ms)).session().control(
+                "runbook.pre.backup-verification")
+        }
+        #expect(at(20 * hour).freshness == .current)
+        #expect(at(20 * hour + 1).freshness == .dueSoon)
+        #expect(at(24 * hour).freshness == .dueSoon)
+        #expect(at(24 * hour + 1).freshness == .expired)
+        #expect(at(24 * hour + 1).status == .pass)
+    }
+}
