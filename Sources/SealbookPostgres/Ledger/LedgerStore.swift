@@ -7,6 +7,8 @@ public final class LedgerStore {
     let connection: PGConnection
     /// The connection string this store was opened with (may hold a password: never print it).
     let conninfo: String
+    /// The ledger id, once read: it never changes after the genesis, so appends skip the query.
+    private var cachedLedgerID: String?
 
     /// Connects (`PQconnectdb`). `conninfo` is a `postgresql://` URL or libpq key=value string;
     /// the empty string means libpq's own `PG*` environment variables.
@@ -42,9 +44,11 @@ public final class LedgerStore {
 
     /// The ledger id; throws ``StoreError/notInitialized(_:)`` before the genesis.
     public func ledgerID() throws(StoreError) -> String {
+        if let cachedLedgerID { return cachedLedgerID }
         guard let id = try head().ledger else {
             throw .notInitialized("the ledger has no genesis yet: run sealbook init --ledger ID --root-key FILE")
         }
+        cachedLedgerID = id
         return id
     }
 
