@@ -16,9 +16,12 @@ let package = Package(
         .library(name: "SealbookRunbook", targets: ["SealbookRunbook"]),
         .library(name: "SealbookKit", targets: ["SealbookKit"]),
         .library(name: "SealbookProjections", targets: ["SealbookProjections"]),
+        .library(name: "SealbookReports", targets: ["SealbookReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Logic-free report templates under reports/, editable without Swift; escapes by default.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // C libraries, found through pkg-config (Debian: libsodium-dev, libpq-dev).
@@ -42,11 +45,19 @@ let package = Package(
         .target(
             name: "SealbookKit", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookRunbook"],
             swiftSettings: strict),
+        // Reports over the projections: Markdown and HTML (templates in reports/), JSON, OSCAL; replay.
+        .target(
+            name: "SealbookReports",
+            dependencies: [
+                "SealbookCore", "SealbookRunbook", "SealbookProjections",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict),
         // The command-line tool: a thin shell over the libraries.
         .executableTarget(
             name: "sealbook",
             dependencies: [
-                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookKit",
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookKit", "SealbookReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -59,6 +70,10 @@ let package = Package(
         .testTarget(
             name: "SealbookProjectionsTests", dependencies: ["SealbookCore", "SealbookRunbook", "SealbookProjections"],
             swiftSettings: strict),
+        .testTarget(
+            name: "SealbookReportsTests",
+            dependencies: ["SealbookCore", "SealbookRunbook", "SealbookProjections", "SealbookReports"],
+            exclude: ["Golden"], swiftSettings: strict),
         .testTarget(name: "SealbookRunbookTests", dependencies: ["SealbookCore", "SealbookRunbook"], swiftSettings: strict),
         .testTarget(
             name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],

@@ -1,0 +1,169 @@
+internal import SealbookCore
+internal import SealbookProjections
+internal import SealbookRunbook
+
+/// One change in a compliance report's population: a session opened in the period.
+struct PopulationEntry: Sendable {
+    let session: SessionReport
+    /// The session's opening time (its first event's when it has no `session.opened`).
+    let start: Timestamp
+    /// The event that opened it (its first event).
+    let first: ProjectionEvent?
+    let incidents: [String]
+    /// The session's controls of the selected frameworks.
+    let controls: [ControlResult]
+    let exceptionCount: Int
+}
+
+/// A control result that an auditor has to look at.
+struct ExceptionEntry: Sendable {
+    /// `session` or `incident`.
+    let subjectKind: String
+    /// The session id or incident id.
+    let subject: String
+    /// `fail`, `pending`, `deviation` (a pass that carries an override or a late notification),
+    /// `evidence-expired` or `evidence-missing` (a pass whose evidence has aged out or is gone).
+    let kind: String
+    let control: ControlResult
+    /// The projection's JSON of the control.
+    let json: JSONValue
+}
+
+/// One control's results across the period.
+struct ControlTally: Sendable {
+    let id: String
+    let title: String
+    let framework: String
+    let references: [String]
+    var pass = 0
+    var fail = 0
+    var pending = 0
+    var notApplicable = 0
+
+    var total: Int { pass + fail + pending + notApplicable }
+}
+
+struct FrameworkTally: Sendable {
+    let framework: String
+    let controls: [ControlTally]
+
+    var pass: Int { controls.reduce(0) { $0 + $1.pass } }
+    var fail: Int { controls.reduce(0) { $0 + $1.fail } }
+    var pending: Int { controls.reduce(0) { $0 + $1.pending } }
+    var notApplicable: Int { controls.reduce(0) { $0 + $1.notApplicable } }
+}
+
+/// An incident of the period, with its controls of the selected frameworks.
+struct PeriodIncident: Sendable {
+    let report: IncidentReport
+    let controls: [ControlResult]
+    let start: Timestamp?
+}
+
+/// What a compliance report holds beyond its header.
+struct ComplianceContent: Sendable {
+    let selection: FrameworkSelection
+    let from: Timestamp
+    let to: Timestamp
+    let population: [PopulationEntry]
+    let frameworks: [FrameworkTally]
+    let exceptions: [ExceptionEntry]
+    let incidents: [PeriodIncident]
+
+    /// Sessions whose opening lies in `[from, to)`, sorted by opening time then stream.
+    static func build(_ ev: Evaluated, selection: FrameworkSelection, from: Timestamp, to: Timestamp) -> ComplianceContent {
+        let inPeriod = { (t: Timestamp) in from <= t && t < to }
+        var population: [PopulationEntry] = []
+        for s in ev.report.sessions {
+            let events = ev.projection.sessionEvents(s.stream)
+            guard let first = events.first else { continue }
+            let start =
+                s.state.openedAt.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(rfc3339: first.body.time)
+                ?? Timestamp(milliseconds: 0)
+            guard inPeriod(start) else { continue }
+            let incidents = ev.report.incidents.filter { $0.sessionStream == s.stream }.map(\.incidentID)
+            let controls = s.controls.filter { selection.includes($0.framework) }
+            population.append(
+                PopulationEntry(
+                    session: s, start: start, first: first, incidents: incidents, controls: controls,
+                    exceptionCount: controls.filter { exceptionKind($0) != nil }.count))
+        }
+        population.sort { ($0.start, $0.session.stream) < ($1.start, $1.session.stream) }
+        let streams = Set(population.map(\.session.stream))
+
+        var incidents: [PeriodIncident] = []
+        for r in ev.report.incidents {
+            let start =
+                r.declared.flatMap { Timestamp(rfc3339: $0.time) }
+                ?? r.timeline.first.flatMap { Timestamp(rfc3339: $0.time) }
+            let linked = r.sessionStream.map { streams.contains($0) } ?? false
+            guard linked || start.map(inPeriod) == true else { continue }
+            incidents.append(
+                PeriodIncident(report: r, controls: r.controls.filter { selection.includes($0.framework) }, start: start))
+        }
+
+        var exceptions: [ExceptionEntry] = []
+        for p in population {
+            let subject = ev.sessionJSON(p.session.stream)
+            for c in p.controls {
+                guard let kind = exceptionKind(c) else { continue }
+                exceptions.append(
+                    ExceptionEntry(
+                        subjectKind: "session", subject: p.session.sessionID, kind: kind, control: c,
+                        json: ev.controlJSON(subject: subject, id: c.id) ?? .null))
+            }
+        }
+        for i in incidents {
+            let subject = ev.incidentJSON(i.report.incidentID)
+            for c in i.controls {
+                guard let kind = exceptionKind(c) else { continue }
+                exceptions.append(
+                    ExceptionEntry(
+                        subjectKind: "incident", subject: i.report.incidentID, kind: kind, control: c,
+                        json: ev.controlJSON(subject: subject, id: c.id) ?? .null))
+            }
+        }
+
+        // Per framework, every control of the catalog in catalog order, tallied over the
+        // population's sessions and the period's incidents.
+        let order = selection.names + ev.catalog.controls.map(\.framework).filter { !selection.names.contains($0) }
+        var frameworks: [FrameworkTally] = []
+        var seenFramework = Set<String>()
+        for name in order where selection.includes(name) && seenFramework.insert(name).inserted {
+            var tallies: [ControlTally] = []
+            for control in ev.catalog.controls where control.framework == name {
+                var t = ControlTally(id: control.id, title: control.title, framework: name, references: control.references)
+                let results =
+                    population.flatMap(\.controls).filter { $0.id == control.id }
+                    + incidents.flatMap(\.controls).filter { $0.id == control.id }
+                for r in results {
+                    switch r.status {
+                    case .pass: t.pass += 1
+                    case .fail: t.fail += 1
+                    case .pending: t.pending += 1
+                    case .notApplicable: t.notApplicable += 1
+                    }
+                }
+                tallies.append(t)
+            }
+            if !tallies.isEmpty { frameworks.append(FrameworkTally(framework: name, controls: tallies)) }
+        }
+        return ComplianceContent(
+            selection: selection, from: from, to: to, population: population, frameworks: frameworks, exceptions: exceptions,
+            incidents: incidents)
+    }
+
+    /// Why a result is an exception, or nil when it is not one.
+    static func exceptionKind(_ c: ControlResult) -> String? {
+        switch c.status {
+        case .fail: return "fail"
+        case .pending: return "pending"
+        case .notApplicable: return nil
+        case .pass:
+            if c.exception != nil { return "deviation" }
+            if c.freshness == .expired { return "evidence-expired" }
+            if c.freshness == .missing { return "evidence-missing" }
+            return nil
+        }
+    }
+}

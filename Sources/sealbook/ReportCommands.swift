@@ -1,0 +1,462 @@
+import ArgumentParser
+import Foundation
+import SealbookCore
+import SealbookPostgres
+import SealbookReports
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+// `sealbook report session|compliance|incident` and `sealbook replay`: thin shells over
+// SealbookReports. The log is verified first; a report or replay from a log that does not
+// verify is refused (exit 1) unless --allow-unverified, and then says so at its top.
+
+/// Where the events come from, and whether an unverified log may be used.
+struct LogSourceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("trust-root"),
+        help: ArgumentHelp(
+            "The root public key (base64) to check the genesis against (default: $SEALBOOK_TRUST_ROOT).", valueName: "pubkey"))
+    var trustRoot: String?
+    @Option(help: ArgumentHelp("Read and verify this bundle offline instead of the database.", valueName: "file"))
+    var bundle: String?
+    @Flag(
+        name: .customLong("allow-unverified"),
+        help: "Render even when the log does not verify; the output then says UNVERIFIED at its top.")
+    var allowUnverified = false
+    @OptionGroup var database: DatabaseOptions
+
+    /// Verifies the log (online, or the bundle offline) and reads the events reports use, up to
+    /// the verified head. Refuses a log that does not verify unless --allow-unverified.
+    func snapshot(_ out: Output) throws -> LedgerSnapshot {
+        let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
+        // With --allow-unverified, look at every entry so that the report counts every failure.
+        let options = VerifyOptions(trustRoot: root, reportAll: allowUnverified)
+        let snapshot: LedgerSnapshot
+        if let bundle {
+            if database.databaseURL != nil {
+                throw CLIError(.usage, "--bundle reads offline; do not combine it with --database-url")
+            }
+            do { snapshot = try LedgerSnapshot.bundle(path: bundle, options: options) } catch { throw reportError(error) }
+        } else {
+            let store = try database.open(out)
+            let progress = out.progress("verifying")
+            let report = try store.verify(options: options, progress: progress.update)
+            progress.done()
+            snapshot = try Self.read(store, verification: report)
+        }
+        let v = snapshot.verification
+        if !v.verified && !allowUnverified {
+            let first = v.failures.first.map { "; first: \($0)" } ?? ""
+            throw CLIError(
+                .verificationFailed,
+                "the log does not verify (\(v.failureCount) failing entr\(v.failureCount == 1 ? "y" : "ies")\(first)): "
+                    + "what is computed from it would not be evidence. See sealbook verify --all; pass --allow-unverified "
+                    + "to render it anyway, marked UNVERIFIED")
+        }
+        if !v.rootPinned && v.verified {
+            out.note("warning: the root was not pinned; pass --trust-root <root public key> (or set SEALBOOK_TRUST_ROOT)")
+        }
+        return snapshot
+    }
+
+    /// Reads what reports use from the database, up to the verified head (or, for a log that
+    /// does not verify, the stored head): the `ledger` and `keys` streams, every `session/` and
+    /// `incident/` stream, and the incident and GDPR events of any stream.
+    static func read(_ store: LedgerStore, verification: VerificationReport) throws -> LedgerSnapshot {
+        let head: (seq: Int64, chainHash: Digest32)
+        if verification.isValid {
+            head = (verification.lastSeq, verification.lastChainHash)
+        } else {
+            let h = try store.head()
+            head = (h.seq, h.chainHash)
+        }
+        var stored: [StoredEvent] = []
+        stored += try store.events(inStream: FormatV1.ledgerStream)
+        stored += try store.events(inStream: FormatV1.keysStream)
+        for s in try store.streams(prefix: "session/") + store.streams(prefix: "incident/") where s.firstSeq <= head.seq {
+            stored += try store.events(inStream: s.stream)
+        }
+        var after: Int64 = 0
+        let page = 10_000
+        while true {
+            let got = try store.events(ofTypes: LedgerSnapshot.incidentTypes, after: after, limit: page)
+            stored += got
+            guard got.count == page, let last = got.last else { break }
+            after = last.seq
+        }
+        let entries = stored.map {
+            LedgerSnapshot.Entry(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash)
+        }
+        return LedgerSnapshot(
+            ledger: verification.ledger, headSeq: head.seq, headChainHash: head.chainHash,
+            verification: VerificationSummary(verification, source: "database"), entries: entries)
+    }
+}
+
+/// Maps a report error to the CLI's exit codes.
+func reportError(_ error: any Error) -> CLIError {
+    guard let e = error as? ReportError else { return CLIError(error) }
+    switch e {
+    case .unknownSession, .unknownIncident, .invalidTime, .emptyPeriod, .unknownFramework, .replayPosition:
+        return CLIError(.usage, e.description)
+    case .template, .bundle:
+        return CLIError(.inputUnreadable, e.description)
+    case .bundleInvalid:
+        return CLIError(.verificationFailed, e.description)
+    }
+}
+
+/// How a report is written.
+struct ReportOutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("md, html, json or oscal (OSCAL assessment-results JSON).", valueName: "format")) var format = "md"
+    @Option(
+        name: .customLong("as-of"),
+        help: ArgumentHelp(
+            "Evaluate as of this RFC 3339 time (default: the latest signed time in the log read; never the clock).",
+            valueName: "time"))
+    var asOf: String?
+    @Option(help: ArgumentHelp("Write the report to this file (default: standard output).", valueName: "file")) var out: String?
+    @Flag(help: "Replace an existing --out file.") var force = false
+    @Option(
+        help: ArgumentHelp(
+            "Use the *.mustache templates of this directory instead of the built-in ones (see reports/).", valueName: "dir"))
+    var templates: String?
+
+    func validate(json: Bool) throws {
+        guard ReportFormat(rawValue: format) != nil else {
+            throw CLIError(.usage, "--format \(format): use md, html, json or oscal")
+        }
+        if json && out == nil {
+            throw CLIError(.usage, "--json describes the file written: give --out FILE, or drop --json to print the report")
+        }
+    }
+
+    /// Renders `report` and writes it (through a temporary file renamed into place).
+    func write(_ report: SealbookReports.Report, _ o: Output) throws {
+        let fmt = ReportFormat(rawValue: format)!
+        let renderer: ReportRenderer
+        do {
+            renderer = ReportRenderer(templates: try templates.map { try ReportTemplates.load(directory: $0) } ?? .builtIn)
+        } catch {
+            throw reportError(error)
+        }
+        let bytes: [UInt8]
+        do { bytes = try renderer.render(report, as: fmt) } catch { throw reportError(error) }
+        guard let path = out else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        if !force && FileManager.default.fileExists(atPath: path) {
+            throw CLIError(.outputExists, "\(path) already exists; choose another name or pass --force")
+        }
+        let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
+            throw CLIError(.inputUnreadable, "cannot write \(tmp)")
+        }
+        do {
+            if force { try? FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.moveItem(atPath: tmp, toPath: path)
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw CLIError(.inputUnreadable, "cannot write \(path): \(error.localizedDescription)")
+        }
+        let (seq, chain) = report.position
+        o.line(
+            "wrote \(path): \(report.title) (\(fmt.rawValue), seq \(seq), as of \(report.asOf)\(report.verified ? "" : ", UNVERIFIED"))"
+        )
+        o.result(
+            .obj([
+                ("ok", true), ("file", .string(path)), ("kind", .string(report.kind.rawValue)), ("format", .string(fmt.rawValue)),
+                ("seq", .int(seq)), ("chainHash", .string(chain.hex)), ("asOf", .string(report.asOf)),
+                ("verified", .bool(report.verified)), ("bytes", .int(Int64(bytes.count))),
+                ("sha256", .string(SHA256.hash(bytes).hex)),
+            ]))
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Compliance reports from the verified log: a session, a period across sessions, an incident.",
+        discussion: """
+            Every report states the log position it was computed from (seq,
+            chainHash), its as-of time, the runbook and control-catalog SHA-256,
+            and how verification of the log went; the same position and as-of
+            always give the same bytes. Formats: md, html (one self-contained,
+            printable file), json (schemas/reports/report.schema.json), oscal
+            (OSCAL assessment-results). A log that does not verify is refused
+            (exit 1) unless --allow-unverified; the report then says UNVERIFIED
+            at its top. See docs/REPORTS.md.
+
+            Example:
+              sealbook report session $SEALBOOK_SESSION --format html \\
+                --out session.html --trust-root <root public key>
+            """,
+        subcommands: [SessionReport.self, Compliance.self, IncidentReport.self])
+
+    struct SessionReport: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "session",
+            abstract: "Report one session: state, checklists, controls with evidence, timeline, incidents.",
+            discussion: """
+                Example:
+                  sealbook report session $SEALBOOK_SESSION --trust-root <root public key>
+                  sealbook report session $SEALBOOK_SESSION --format oscal \\
+                    --out session.oscal.json
+                """)
+        @Argument(help: ArgumentHelp("The session id (as session open printed it).", valueName: "session")) var session: String
+        @OptionGroup var report: ReportOutputOptions
+        @OptionGroup var source: LogSourceOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ out: Output) throws {
+            try report.validate(json: output.json)
+            let snapshot = try source.snapshot(out)
+            let r: SealbookReports.Report
+            do { r = try .session(session, snapshot: snapshot, asOf: report.asOf) } catch { throw reportError(error) }
+            try report.write(r, out)
+        }
+    }
+
+    struct Compliance: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "compliance",
+            abstract: "Report a period: the population of every change in it, results per framework, the exceptions.",
+            discussion: """
+                The population is every session opened from --from (inclusive)
+                to --to: a date (2026-03-31) includes that whole day (UTC); an
+                RFC 3339 time is excluded. Failed, rolled-back and emergency
+                changes are in it; auditors sample from it.
+
+                Example:
+                  sealbook report compliance --framework sox --from 2026-01-01 \\
+                    --to 2026-03-31 --format html --out q1-sox.html
+                """)
+        @Option(help: ArgumentHelp("sox, pci, gdpr, runbook or all.", valueName: "framework")) var framework = "all"
+        @Option(help: ArgumentHelp("Start of the period: a date or an RFC 3339 time.", valueName: "date")) var from: String
+        @Option(help: ArgumentHelp("End of the period: a date (included) or an RFC 3339 time (excluded).", valueName: "date"))
+        var to: String
+        @OptionGroup var report: ReportOutputOptions
+        @OptionGroup var source: LogSourceOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ out: Output) throws {
+            try report.validate(json: output.json)
+            let snapshot = try source.snapshot(out)
+            let r: SealbookReports.Report
+            do { r = try .compliance(framework: framework, from: from, to: to, snapshot: snapshot, asOf: report.asOf) } catch {
+                throw reportError(error)
+            }
+            try report.write(r, out)
+        }
+    }
+
+    struct IncidentReport: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "incident",
+            abstract: "Report one incident: timeline, phases, escalations, rollbacks, GDPR Art. 33, root cause, evidence.",
+            discussion: """
+                Example:
+                  sealbook report incident INC-20260302-1a2b3c --format html \\
+                    --out incident.html --trust-root <root public key>
+                """)
+        @Argument(help: ArgumentHelp("The incident id.", valueName: "incident")) var incident: String
+        @OptionGroup var report: ReportOutputOptions
+        @OptionGroup var source: LogSourceOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ out: Output) throws {
+            try report.validate(json: output.json)
+            let snapshot = try source.snapshot(out)
+            let r: SealbookReports.Report
+            do { r = try .incident(incident, snapshot: snapshot, asOf: report.asOf) } catch { throw reportError(error) }
+            try report.write(r, out)
+        }
+    }
+}
+
+// MARK: - replay
+
+struct Replay: SealbookCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay a session: its timeline and whole projected state at any seq or time, or step by step.",
+        discussion: """
+            Without --at, shows the whole timeline and the state after the last
+            event. --at SEQ (a number) or --at TIME (RFC 3339) shows the
+            timeline up to that point, what its event changed, and the state
+            then: checklist, approvals, commands, the production gate, controls.
+            --json prints every step. --step walks the session in a terminal,
+            event by event (n, → or space: next; p or ←: previous; g first;
+            G last; q quit), showing what each event changed.
+
+            Example:
+              sealbook replay $SEALBOOK_SESSION --at 42 --trust-root <root public key>
+              sealbook replay $SEALBOOK_SESSION --step
+            """)
+    @Argument(help: ArgumentHelp("The session id.", valueName: "session")) var session: String
+    @Option(help: ArgumentHelp("A seq, or an RFC 3339 time.", valueName: "seq|time")) var at: String?
+    @Flag(help: "Walk the session event by event in a terminal.") var step = false
+    @OptionGroup var source: LogSourceOptions
+    @OptionGroup var output: OutputOptions
+
+    func perform(_ out: Output) throws {
+        if step && output.json { throw CLIError(.usage, "--step is interactive; --json prints every step instead") }
+        var terminal: Terminal?
+        if step {
+            // Checked before reading the log: no point verifying for a step that cannot run.
+            guard isatty(STDOUT_FILENO) == 1, let t = Terminal.attach() else {
+                throw CLIError(
+                    .usage,
+                    "--step needs a terminal (standard output and /dev/tty); use --at SEQ to see one point, or --json for every step"
+                )
+            }
+            terminal = t
+        }
+        let snapshot = try source.snapshot(out)
+        let replay: SessionReplay
+        do { replay = try SessionReplay(session: session, snapshot: snapshot) } catch { throw reportError(error) }
+        var frame = replay.frames[replay.frames.count - 1]
+        if let at {
+            do {
+                if let seq = Int64(at) { frame = try replay.frame(atSeq: seq) } else { frame = try replay.frame(atTime: at) }
+            } catch { throw reportError(error) }
+        }
+        if let terminal {
+            terminal.walk(replay, from: at == nil ? 0 : frame.index)
+            return
+        }
+        if out.json {
+            out.result(replay.json(only: at == nil ? nil : frame))
+            return
+        }
+        FileHandle.standardOutput.write(Data(replay.text(at: frame).utf8))
+    }
+}
+
+/// The controlling terminal in raw mode, for `replay --step`: single keys in, screens out.
+final class Terminal {
+    let fd: Int32
+    private var saved = termios()
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// `/dev/tty`, or nil when there is no controlling terminal.
+    static func attach() -> Terminal? {
+        let fd = open("/dev/tty", O_RDWR)
+        guard fd >= 0 else { return nil }
+        guard isatty(fd) == 1 else {
+            close(fd)
+            return nil
+        }
+        return Terminal(fd: fd)
+    }
+
+    deinit { close(fd) }
+
+    private func raw() {
+        tcgetattr(fd, &saved)
+        var t = saved
+        t.c_lflag &= ~tcflag_t(ICANON | ECHO | ISIG | IEXTEN)
+        t.c_iflag &= ~tcflag_t(IXON | ICRNL)
+        withUnsafeMutableBytes(of: &t.c_cc) { cc in
+            cc[Int(VMIN)] = 1  // a read returns after one byte
+            cc[Int(VTIME)] = 0
+        }
+        tcsetattr(fd, TCSANOW, &t)
+    }
+
+    private func restore() { tcsetattr(fd, TCSANOW, &saved) }
+
+    private func emit(_ s: String) {
+        let bytes = Array(s.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+
+    private var size: (rows: Int, cols: Int) {
+        var w = winsize()
+        if ioctl(fd, UInt(TIOCGWINSZ), &w) == 0, w.ws_row > 0 { return (Int(w.ws_row), Int(w.ws_col)) }
+        return (24, 80)
+    }
+
+    enum Key { case next, previous, first, last, quit, other }
+
+    private func key() -> Key {
+        var b: UInt8 = 0
+        guard read(fd, &b, 1) == 1 else { return .quit }
+        switch b {
+        case UInt8(ascii: "n"), UInt8(ascii: " "), UInt8(ascii: "j"), 0x0D, 0x0A: return .next
+        case UInt8(ascii: "p"), UInt8(ascii: "k"), 0x7F, 0x08: return .previous
+        case UInt8(ascii: "g"): return .first
+        case UInt8(ascii: "G"): return .last
+        case UInt8(ascii: "q"), 0x03, 0x04: return .quit
+        case 0x1B:
+            // An arrow key is ESC [ A/B/C/D; a lone ESC quits.
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 50) > 0 else { return .quit }
+            var seq: [UInt8] = [0, 0]
+            guard read(fd, &seq[0], 1) == 1, seq[0] == UInt8(ascii: "["), read(fd, &seq[1], 1) == 1 else { return .other }
+            switch seq[1] {
+            case UInt8(ascii: "C"), UInt8(ascii: "B"): return .next
+            case UInt8(ascii: "D"), UInt8(ascii: "A"): return .previous
+            case UInt8(ascii: "H"): return .first
+            case UInt8(ascii: "F"): return .last
+            default: return .other
+            }
+        default: return .other
+        }
+    }
+
+    /// Shows frame after frame until the user quits.
+    func walk(_ replay: SessionReplay, from start: Int) {
+        raw()
+        defer {
+            restore()
+            emit("\n")
+        }
+        var i = start
+        while true {
+            draw(replay, i)
+            switch key() {
+            case .next: i = min(i + 1, replay.frames.count - 1)
+            case .previous: i = max(i - 1, 0)
+            case .first: i = 0
+            case .last: i = replay.frames.count - 1
+            case .quit: return
+            case .other: continue
+            }
+        }
+    }
+
+    private func draw(_ replay: SessionReplay, _ i: Int) {
+        let f = replay.frames[i]
+        let (rows, cols) = size
+        func clip(_ s: String) -> String { s.count > cols ? String(s.prefix(max(1, cols - 1))) + "…" : s }
+        var lines = replay.headingLines(f)
+        lines.append("")
+        lines.append(replay.eventLine(f))
+        lines.append("")
+        let changes = replay.changes(at: i)
+        lines.append("Changed by this event:")
+        lines += changes.isEmpty ? ["  (nothing in the projected state)"] : changes.map { "  \($0)" }
+        lines.append("")
+        lines.append("State after seq \(f.seq):")
+        lines += f.lines.map { "  \($0.key): \($0.value)" }
+        let footer = "[n/→] next  [p/←] previous  [g] first  [G] last  [q] quit    event \(i + 1)/\(replay.frames.count)"
+        let room = max(1, rows - 1)
+        if lines.count > room {
+            lines = Array(lines.prefix(room - 1)) + ["  … (\(lines.count - room + 1) more lines; see replay --at \(f.seq))"]
+        }
+        // Output processing stays on in raw mode, so "\n" still starts a new line.
+        emit("\u{1B}[H\u{1B}[2J" + lines.map(clip).joined(separator: "\n") + "\n" + "\u{1B}[7m" + clip(footer) + "\u{1B}[0m")
+    }
+}

@@ -1,0 +1,416 @@
+import Foundation
+import SealbookCore
+import SealbookProjections
+import SealbookReports
+import SealbookRunbook
+import Testing
+
+let demo = DemoLedger.demo()
+let renderer = ReportRenderer()
+
+/// Every report of the demonstration, by the name of its golden files.
+func demoReports(_ snapshot: LedgerSnapshot = demo.snapshot()) throws -> [(name: String, report: Report)] {
+    [
+        ("session-success", try Report.session(DemoLedger.sessionA, snapshot: snapshot)),
+        ("session-rolled-back", try Report.session(DemoLedger.sessionB, snapshot: snapshot)),
+        ("session-gate-refused", try Report.session(DemoLedger.sessionC, snapshot: snapshot)),
+        ("incident", try Report.incident(DemoLedger.incident, snapshot: snapshot)),
+        ("compliance-all", try Report.compliance(framework: "all", from: "2026-03-01", to: "2026-03-31", snapshot: snapshot)),
+        ("compliance-sox", try Report.compliance(framework: "sox", from: "2026-03-02", to: "2026-03-02", snapshot: snapshot)),
+    ]
+}
+
+func fileName(_ name: String, _ f: ReportFormat) -> String {
+    switch f {
+    case .md: "\(name).md"
+    case .html: "\(name).html"
+    case .json: "\(name).json"
+    case .oscal: "\(name).oscal.json"
+    }
+}
+
+@Suite("Reports: Markdown, HTML, JSON and OSCAL from a ledger snapshot")
+struct ReportTests {
+    @Test("the same log position and as-of give byte-identical output in every format, also from a rebuilt projection")
+    func byteIdentical() throws {
+        let first = try demoReports()
+        // A second snapshot from the same entries in another order: a fresh fold.
+        let l = demo
+        let shuffled = LedgerSnapshot(
+            ledger: l.ledger, headSeq: l.head.seq, headChainHash: l.head.chainHash, verification: l.snapshot().verification,
+            entries: l.entries.reversed())
+        let second = try demoReports(shuffled)
+        for (a, b) in zip(first, second) {
+            for f in ReportFormat.allCases {
+                let x = try renderer.render(a.report, as: f)
+                #expect(x == (try renderer.render(a.report, as: f)), "\(a.name) \(f) differs between two renders")
+                #expect(x == (try renderer.render(b.report, as: f)), "\(a.name) \(f) differs from a rebuilt projection")
+            }
+        }
+    }
+
+    @Test("golden reports of the demonstration's sessions, incident and period")
+    func golden() throws {
+        let formats: [String: [ReportFormat]] = [
+            "session-success": [.md, .json], "session-rolled-back": ReportFormat.allCases, "session-gate-refused": [.md, .json],
+            "incident": ReportFormat.allCases, "compliance-all": [.md, .html, .json], "compliance-sox": [.md],
+        ]
+        for (name, report) in try demoReports() {
+            for f in formats[name] ?? [] { try checkGolden(fileName(name, f), try renderer.render(report, as: f)) }
+        }
+    }
+
+    @Test("every report states its position, as-of, verification, catalog and runbook versions")
+    func header() throws {
+        let snapshot = demo.snapshot()
+        let head = demo.head
+        for (name, report) in try demoReports() {
+            let md = String(decoding: try renderer.render(report, as: .md), as: UTF8.self)
+            #expect(md.contains("seq \(head.seq), chainHash `\(head.chainHash.hex)`"), "\(name)")
+            #expect(md.contains("| As of | \(snapshot.defaultAsOf) |"), "\(name)")
+            #expect(md.contains("| Verification | verified: \(head.seq) entries"), "\(name)")
+            #expect(md.contains(ControlCatalog.builtIn.sha256), "\(name)")
+            #expect(md.contains(Runbook.builtIn.sha256), "\(name) names the runbook's SHA-256")
+            let json = try JSONParser.parse(try renderer.render(report, as: .json))
+            #expect(json["position"]?["seq"]?.int64Value == head.seq)
+            #expect(json["position"]?["chainHash"]?.stringValue == head.chainHash.hex)
+            #expect(json["asOf"]?.stringValue == snapshot.defaultAsOf)
+            #expect(json["verification"]?["status"] == "verified")
+        }
+        // The default as-of is the latest signed time read, never the clock.
+        #expect(snapshot.defaultAsOf == Timestamp(rfc3339: demo.entries.last!.body.time)!.rfc3339)
+    }
+
+    @Test("JSON reports fit schemas/reports/report.schema.json, and a broken one does not")
+    func jsonSchema() throws {
+        let text = try String(contentsOfFile: repoPath("schemas/reports/report.schema.json"), encoding: .utf8)
+        let schema = try JSONSchema(text: text, source: "reports/report.schema.json")
+        var reports = try demoReports()
+        reports.append(("unverified", try Report.session(DemoLedger.sessionB, snapshot: demo.snapshot(verified: false))))
+        for (name, report) in reports {
+            let v = schema.validate(report.json, at: "report")
+            #expect(v.isEmpty, "\(name): \(v.prefix(5))")
+        }
+        guard case .object(var o) = try Report.incident(DemoLedger.incident, snapshot: demo.snapshot()).json else { return }
+        o["position"] = ["seq": 1]
+        o["extra"] = true
+        let v = schema.validate(.object(o), at: "report")
+        #expect(!v.isEmpty)
+    }
+
+    @Test("OSCAL output is valid against the official schema (tools/check_oscal.py), and so is JSON against report.schema.json")
+    func oscalOfficialSchema() throws {
+        guard which("python3") != nil, (try? runProgram(["python3", "-c", "import jsonschema"]))?.status == 0 else {
+            if onCI {
+                throw Failure("python3 with jsonschema (Debian: python3-jsonschema) is needed to run tools/check_oscal.py on CI")
+            }
+            print("SKIPPED: python3 with the jsonschema package is not installed; tools/check_oscal.py not run")
+            return
+        }
+        let dir = try Scratch()
+        defer { dir.remove() }
+        var oscal: [String] = []
+        var json: [String] = []
+        var reports = try demoReports()
+        reports.append(("unverified", try Report.session(DemoLedger.sessionB, snapshot: demo.snapshot(verified: false))))
+        reports.append(
+            (
+                "empty-period",
+                try Report.compliance(framework: "pci", from: "2025-01-01", to: "2025-02-01", snapshot: demo.snapshot())
+            ))
+        for (name, report) in reports {
+            oscal.append(try dir.write(name + ".oscal.json", try renderer.render(report, as: .oscal)))
+            json.append(try dir.write(name + ".json", try renderer.render(report, as: .json)))
+        }
+        let r = try runProgram(["python3", repoPath("tools/check_oscal.py"), "--self-test"] + oscal)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("refused as it must be: a finding state 'pending'"), "\(r.stdout)")
+        let s = try runProgram(
+            ["python3", repoPath("tools/check_oscal.py"), "--schema", repoPath("schemas/reports/report.schema.json")] + json)
+        #expect(s.status == 0, "\(s.stdout)\(s.stderr)")
+    }
+
+    @Test("OSCAL: findings per control, observations citing evidence by seq and eventHash, stable v5-shaped UUIDs")
+    func oscalShape() throws {
+        let report = try Report.session(DemoLedger.sessionB, snapshot: demo.snapshot())
+        let doc = try JSONParser.parse(try renderer.render(report, as: .oscal))
+        let ar = doc["assessment-results"]!
+        #expect(ar["metadata"]?["last-modified"]?.stringValue == report.asOf)
+        #expect(ar["metadata"]?["oscal-version"] == "1.2.2")
+        let results = ar["results"]!.arrayValue!
+        #expect(results.count == 2, "the session and its incident")
+        let findings = results[0]["findings"]!.arrayValue!
+        let approval = findings.first { $0["target"]?["target-id"] == "sox.change.approval" }!
+        #expect(approval["target"]?["status"]?["state"] == "satisfied")
+        let integrity = findings.first { $0["target"]?["target-id"] == "runbook.success.data-validation-passed" }
+        #expect(integrity?["target"]?["status"]?["state"] == "not-satisfied")
+        let obs = results[0]["observations"]!.arrayValue!
+        let ev = obs[0]["relevant-evidence"]!.arrayValue![0]
+        #expect(ev["href"]!.stringValue!.hasPrefix("urn:sealbook:ledger:fingood-demo:seq:"))
+        #expect(ev["props"]!.arrayValue!.contains { $0["name"] == "event-hash" })
+        // Every uuid has the version-5 and variant bits, and a re-render gives the same ones;
+        // a later position changes the document uuid but not the finding uuids.
+        var uuids: [String] = []
+        func collect(_ v: JSONValue) {
+            switch v {
+            case .object(let o):
+                if let u = o["uuid"]?.stringValue { uuids.append(u) }
+                for (_, x) in o.members { collect(x) }
+            case .array(let a): a.forEach(collect)
+            default: break
+            }
+        }
+        collect(doc)
+        for u in uuids {
+            let c = Array(u)
+            #expect(c.count == 36 && c[14] == "5" && "89ab".contains(c[19]), "\(u)")
+        }
+        #expect(Set(uuids).count == uuids.count, "uuids are unique")
+        var more = demo
+        more.add("session/other.1", "custom.note", DemoLedger.alice, ["text": "later"])
+        let later = try Report.session(DemoLedger.sessionB, snapshot: more.snapshot())
+        let doc2 = try JSONParser.parse(try renderer.render(later, as: .oscal))
+        #expect(doc2["assessment-results"]?["uuid"] != ar["uuid"])
+        #expect(doc2["assessment-results"]?["results"]?.arrayValue?.first?["uuid"] == results[0]["uuid"])
+    }
+
+    @Test("a report of an unverified log says UNVERIFIED at its top in every format")
+    func unverified() throws {
+        let report = try Report.session(DemoLedger.sessionA, snapshot: demo.snapshot(verified: false))
+        #expect(!report.verified)
+        let md = String(decoding: try renderer.render(report, as: .md), as: UTF8.self)
+        #expect(md.hasPrefix("> **UNVERIFIED LOG — NOT EVIDENCE.**"))
+        #expect(md.contains("bad-signature"))
+        let html = String(decoding: try renderer.render(report, as: .html), as: UTF8.self)
+        let banner = html.range(of: "UNVERIFIED LOG — NOT EVIDENCE.")
+        let title = html.range(of: "<h1>")
+        #expect(banner != nil && title != nil && banner!.lowerBound < title!.lowerBound)
+        let json = try JSONParser.parse(try renderer.render(report, as: .json))
+        #expect(json["verification"]?["status"] == "unverified")
+        let oscal = try JSONParser.parse(try renderer.render(report, as: .oscal))
+        #expect(oscal["assessment-results"]?["metadata"]?["title"]?.stringValue?.hasPrefix("[UNVERIFIED LOG]") == true)
+    }
+
+    @Test("every value is escaped: HTML cannot be injected, Markdown cannot leave its cell")
+    func escaping() throws {
+        var l = DemoLedger()
+        l.keys()
+        l.at("2026-03-02T10:00:00.000Z")
+        let hostile = "<script>alert(1)</script> | **bold** [x](http://e.vil) & \"q\" 'a'\nnext line"
+        l.add(
+            "session/h.1", "session.opened", DemoLedger.alice,
+            [
+                "runbook": l.runbook.reference.json, "migrationId": "m1", "environment": "production",
+                "alembic": ["from": "a1", "to": "b2"], "changeTicket": .string(hostile),
+            ])
+        l.add(
+            "incident/I-1", "incident.opened", DemoLedger.carol,
+            ["incidentId": "I-1", "level": 1, "title": .string(hostile), "trigger": "x", "sessionStream": "session/h.1"])
+        let s = l.snapshot()
+        for report in [try Report.session("h.1", snapshot: s), try Report.incident("I-1", snapshot: s)] {
+            let html = String(decoding: try renderer.render(report, as: .html), as: UTF8.self)
+            #expect(!html.contains("<script"), "raw <script> in HTML")
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+            #expect(html.contains("&quot;q&quot; &#39;a&#39;"))
+            #expect(!html.contains("src="))
+            let md = String(decoding: try renderer.render(report, as: .md), as: UTF8.self)
+            #expect(
+                md.contains(
+                    "\\<script\\>alert(1)\\</script\\> \\| \\*\\*bold\\*\\* \\[x\\](http://e.vil) \\& \"q\" 'a' next line"),
+                "\(md.prefix(3000))")
+            // The report still fits its schema and OSCAL's single-line titles.
+            let oscal = try JSONParser.parse(try renderer.render(report, as: .oscal))
+            let resultTitle = oscal["assessment-results"]?["results"]?.arrayValue?.first?["title"]?.stringValue ?? ""
+            #expect(!resultTitle.contains("\n"))
+        }
+    }
+
+    @Test("HTML is one self-contained file: inline CSS, a print stylesheet, no script, no network resource")
+    func htmlSelfContained() throws {
+        for (name, report) in try demoReports() {
+            let html = String(decoding: try renderer.render(report, as: .html), as: UTF8.self)
+            #expect(html.hasPrefix("<!DOCTYPE html>"), "\(name)")
+            #expect(html.contains("@media print") && html.contains("<style>"), "\(name)")
+            for banned in ["<script", "<link", "<img", "src=", "url(", "@import", "http://", "https://"] {
+                #expect(!html.contains(banned), "\(name) contains \(banned)")
+            }
+            #expect(html.contains("default-src 'none'"), "\(name): the CSP forbids every load")
+        }
+    }
+
+    @Test("the HTML report opens in a real headless browser (Debian's chromium) without errors")
+    func chromium() throws {
+        guard let browser = which("chromium") ?? which("chromium-browser") else {
+            if onCI { throw Failure("chromium is not installed: apt-get install -y chromium (CI=true, so this fails)") }
+            print("SKIPPED: chromium is not installed (apt-get install -y chromium); the HTML was not opened in a browser")
+            return
+        }
+        let dir = try Scratch()
+        defer { dir.remove() }
+        let keep = ProcessInfo.processInfo.environment["SEALBOOK_REPORT_SCREENSHOTS"]
+        for (name, report) in try demoReports() where name != "compliance-sox" {
+            let html = try dir.write(name + ".html", try renderer.render(report, as: .html))
+            let common = [
+                browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                "--user-data-dir=" + dir.file("profile-" + name), "--enable-logging=stderr", "--v=0",
+            ]
+            let dom = try runProgram(common + ["--dump-dom", "file://" + html])
+            #expect(dom.status == 0, "\(name): chromium exited \(dom.status): \(dom.stderr.suffix(2000))")
+            #expect(
+                dom.stdout.contains("<h1>\(report.title)</h1>") || dom.stdout.contains(report.title),
+                "\(name): the DOM lacks the title")
+            #expect(dom.stdout.contains("Evidence index"), "\(name)")
+            for bad in ["Uncaught", "ERROR:CONSOLE", "Refused to", "Content Security Policy"] {
+                #expect(!dom.stderr.contains(bad), "\(name): chromium reported \(bad):\n\(dom.stderr.suffix(3000))")
+            }
+            let shot = (keep ?? dir.path) + "/\(name).png"
+            let png = try runProgram(
+                common + ["--hide-scrollbars", "--window-size=1280,1800", "--screenshot=" + shot, "file://" + html])
+            #expect(png.status == 0, "\(name): \(png.stderr.suffix(1000))")
+            let size = ((try? FileManager.default.attributesOfItem(atPath: shot))?[.size] as? Int) ?? 0
+            #expect(size > 10_000, "\(name): the screenshot is missing or blank")
+            if name == "session-rolled-back" {
+                // Printable: the print stylesheet lays it out on A4 pages.
+                let pdf = dir.file(name + ".pdf")
+                let print = try runProgram(common + ["--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + html])
+                #expect(print.status == 0, "\(name): \(print.stderr.suffix(1000))")
+                let bytes = FileManager.default.contents(atPath: pdf) ?? Data()
+                #expect(bytes.starts(with: Array("%PDF".utf8)) && bytes.count > 10_000, "\(name): no PDF printed")
+            }
+        }
+    }
+
+    @Test("compliance: the population is every session opened in the period; exceptions list every fail, pending and deviation")
+    func compliance() throws {
+        let s = demo.snapshot()
+        let all = try JSONParser.parse(
+            try renderer.render(
+                try Report.compliance(framework: "all", from: "2026-03-02", to: "2026-03-02", snapshot: s), as: .json))
+        let population = all["population"]!.arrayValue!
+        #expect(
+            population.map { $0["sessionId"]!.stringValue! } == [DemoLedger.sessionA, DemoLedger.sessionB, DemoLedger.sessionC])
+        #expect(population[1]["incidents"] == [.string(DemoLedger.incident)])
+        #expect(population.map { $0["outcome"]!.stringValue! } == ["success", "rolled-back", "aborted"])
+        #expect(all["periodIncidents"]?.arrayValue?.count == 1)
+        let exceptions = all["exceptions"]!.arrayValue!
+        #expect(exceptions.contains { $0["id"] == .string(DemoLedger.sessionB) && $0["kind"] == "fail" })
+        #expect(
+            exceptions.allSatisfy {
+                ["fail", "pending", "deviation", "evidence-expired", "evidence-missing"].contains($0["kind"]!.stringValue!)
+            })
+        // A period that ends before 11:00 holds only session A; the --to time is exclusive.
+        let morning = try JSONParser.parse(
+            try renderer.render(
+                try Report.compliance(framework: "sox", from: "2026-03-02T00:00:00Z", to: "2026-03-02T11:00:00Z", snapshot: s),
+                as: .json))
+        #expect(morning["population"]?.arrayValue?.count == 1)
+        #expect(morning["periodIncidents"]?.arrayValue?.isEmpty == true)
+        #expect(morning["frameworks"]?.arrayValue?.map { $0["framework"]!.stringValue! } == ["SOX"])
+        let exact = try JSONParser.parse(
+            try renderer.render(
+                try Report.compliance(
+                    framework: "sox", from: "2026-03-02T00:00:00Z", to: "2026-03-02T11:00:00.001Z", snapshot: s), as: .json))
+        #expect(exact["population"]?.arrayValue?.count == 2)
+        #expect(all["populationSHA256"]?.stringValue?.count == 64)
+        #expect(throws: ReportError.self) {
+            try Report.compliance(framework: "iso", from: "2026-03-01", to: "2026-03-02", snapshot: s)
+        }
+        #expect(throws: ReportError.self) {
+            try Report.compliance(framework: "all", from: "2026-03-05", to: "2026-03-01", snapshot: s)
+        }
+        #expect(throws: ReportError.self) {
+            try Report.compliance(framework: "all", from: "yesterday", to: "2026-03-01", snapshot: s)
+        }
+    }
+
+    @Test("as-of is explicit: a later as-of ages pending windows into failures; the default is the last signed time")
+    func asOf() throws {
+        // The log up to just before session A closed: its later validation windows are open.
+        let close = demo.entries.first { $0.body.stream == "session/" + DemoLedger.sessionA && $0.body.type == "session.closed" }!
+        let s = demo.snapshot(through: close.seq - 1)
+        let now = try Report.session(DemoLedger.sessionA, snapshot: s)
+        let later = try Report.session(DemoLedger.sessionA, snapshot: s, asOf: "2026-03-09T00:00:00Z")
+        #expect(now.asOf == s.defaultAsOf)
+        #expect(later.asOf == "2026-03-09T00:00:00.000Z")
+        let a = try JSONParser.parse(now.canonicalJSON())["session"]!["controls"]!.arrayValue!
+        let b = try JSONParser.parse(later.canonicalJSON())["session"]!["controls"]!.arrayValue!
+        let extendedNow = a.first { $0["id"] == "runbook.validation.extended" }?["status"]
+        let extendedLater = b.first { $0["id"] == "runbook.validation.extended" }?["status"]
+        #expect(extendedNow == "pending" && extendedLater == "fail")
+        #expect(throws: ReportError.self) { try Report.session(DemoLedger.sessionA, snapshot: s, asOf: "noon") }
+    }
+
+    @Test("unknown sessions and incidents are refused, naming the ones there are")
+    func unknown() throws {
+        let s = demo.snapshot()
+        #expect(throws: ReportError.unknownSession("nope", known: s.sessionIDs)) { try Report.session("nope", snapshot: s) }
+        do {
+            _ = try Report.incident("INC-404", snapshot: s)
+            Issue.record("no error")
+        } catch {
+            #expect(error.description.contains(DemoLedger.incident))
+        }
+        // session/<id> works as well as <id>.
+        #expect(
+            try Report.session("session/" + DemoLedger.sessionA, snapshot: s).title == "Session report: \(DemoLedger.sessionA)")
+    }
+
+    @Test("a snapshot drops what reports do not read and what lies after its head")
+    func snapshotScope() throws {
+        var l = demo
+        l.add("deploys/web", "custom.note", DemoLedger.alice, ["text": "unrelated"])
+        let through = demo.head.seq
+        let s = l.snapshot(through: through)
+        #expect(s.eventCount == demo.snapshot().eventCount)
+        let a = try renderer.render(try Report.session(DemoLedger.sessionB, snapshot: s), as: .json)
+        let b = try renderer.render(try Report.session(DemoLedger.sessionB, snapshot: demo.snapshot()), as: .json)
+        #expect(a == b)
+        #expect(LedgerSnapshot.isRelevant(stream: "deploys/web", type: "incident.opened"))
+        #expect(!LedgerSnapshot.isRelevant(stream: "deploys/web", type: "custom.note"))
+    }
+
+    @Test("templates: the built-in copy equals reports/*.mustache, and a template directory replaces them")
+    func templates() throws {
+        let dir = repoPath("reports")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".mustache") }.sorted()
+        var generated = """
+            // GENERATED from reports/*.mustache. Do not edit: change the templates, then run
+            // SEALBOOK_UPDATE_GOLDEN=1 swift test --filter SealbookReportsTests (a test fails while this file differs).
+
+            /// The report templates carried by the binary: file name -> text (without its final newline).
+            let embeddedReportTemplates: [String: String] = [
+
+            """
+        for f in files {
+            var text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
+            if text.hasSuffix("\n") { text.removeLast() }
+            #expect(!text.contains("\"\"\"####"), "\(f) holds the raw-string delimiter")
+            #expect(!text.contains("{{{") && !text.contains("{{&"), "\(f) has an unescaped value")
+            generated += "    \"\(f)\": ####\"\"\"\n\(text)\n\"\"\"####,\n"
+        }
+        generated += "]\n"
+        let embedded = repoPath("Sources/SealbookReports/EmbeddedTemplates.swift")
+        if updateGolden {
+            try generated.write(toFile: embedded, atomically: true, encoding: .utf8)
+        } else {
+            #expect(
+                try String(contentsOfFile: embedded, encoding: .utf8) == generated,
+                "Sources/SealbookReports/EmbeddedTemplates.swift is not reports/*.mustache: run SEALBOOK_UPDATE_GOLDEN=1 swift test --filter SealbookReportsTests"
+            )
+        }
+        #expect(Set(ReportTemplates.builtIn.texts.keys) == Set(files.map { String($0.dropLast(".mustache".count)) }))
+
+        let custom = try Scratch()
+        defer { custom.remove() }
+        _ = try custom.write(
+            "session.md.mustache",
+            Array("{{% CONTENT_TYPE: MARKDOWN}}\nSESSION {{session.id}} at seq {{header.seq}}: {{header.title}}\n".utf8))
+        let t = try ReportTemplates.load(directory: custom.path)
+        let out = String(
+            decoding: try ReportRenderer(templates: t).render(
+                try Report.session(DemoLedger.sessionA, snapshot: demo.snapshot()), as: .md), as: UTF8.self)
+        #expect(out == "SESSION \(DemoLedger.sessionA) at seq \(demo.head.seq): Session report: \(DemoLedger.sessionA)\n")
+        _ = try custom.write("incident.md.mustache", Array("{{#unclosed}}".utf8))
+        #expect(throws: ReportError.self) { try ReportTemplates.load(directory: custom.path) }
+    }
+}
