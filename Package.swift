@@ -45,6 +45,10 @@ let package = Package(
         .target(
             name: "SealbookKit", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookRunbook"],
             swiftSettings: strict),
+        // Benchmarks against the real PostgreSQL log, with their baselines (`sealbook bench`).
+        .target(
+            name: "SealbookBench", dependencies: ["SealbookCore", "SealbookPostgres", "CSodium"],
+            swiftSettings: strict),
         // Reports over the projections: Markdown and HTML (templates in reports/), JSON, OSCAL; replay.
         .target(
             name: "SealbookReports",
@@ -57,7 +61,7 @@ let package = Package(
         .executableTarget(
             name: "sealbook",
             dependencies: [
-                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookKit", "SealbookReports",
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookKit", "SealbookReports", "SealbookBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -118,11 +118,38 @@ public enum FormatV1 {
     private static let lowerDigit = lower + "0123456789"
     private static let alnum = lowerDigit + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
+    /// 256-entry membership table for a character set, built once per set and cached below.
+    private struct ByteSet: Sendable {
+        let member: [Bool]
+        init(_ chars: String) {
+            var m = [Bool](repeating: false, count: 256)
+            for b in chars.utf8 { m[Int(b)] = true }
+            member = m
+        }
+        func contains(_ b: UInt8) -> Bool { member[Int(b)] }
+    }
+
+    // Built once: these checks run for every entry the verifier reads.
+    private static let byteSets: [String: ByteSet] = {
+        let sets = [lower, lowerDigit, alnum, lowerDigit + "._-", alnum + "._~:/@+-", lowerDigit + "_-", lowerDigit + ".-"]
+        return Dictionary(uniqueKeysWithValues: sets.map { ($0, ByteSet($0)) })
+    }()
+
+    private static func byteSet(_ chars: String) -> ByteSet { byteSets[chars] ?? ByteSet(chars) }
+
     private static func matches(_ s: String, first: String, rest: String, maxLength: Int) -> Bool {
-        let u = Array(s.utf8)
-        guard !u.isEmpty, u.count <= maxLength else { return false }
-        let f = Set(first.utf8), r = Set(rest.utf8)
-        guard f.contains(u[0]) else { return false }
-        return u.dropFirst().allSatisfy { r.contains($0) }
+        let utf8 = s.utf8
+        return utf8.withContiguousStorageIfAvailable { u in
+            guard !u.isEmpty, u.count <= maxLength else { return false }
+            let f = byteSet(first), r = byteSet(rest)
+            guard f.contains(u[0]) else { return false }
+            return u.dropFirst().allSatisfy { r.contains($0) }
+        } ?? {
+            let u = Array(utf8)
+            guard !u.isEmpty, u.count <= maxLength else { return false }
+            let f = byteSet(first), r = byteSet(rest)
+            guard f.contains(u[0]) else { return false }
+            return u.dropFirst().allSatisfy { r.contains($0) }
+        }()
     }
 }

@@ -36,7 +36,7 @@ public final class LedgerStore {
     /// The last `seq` and its `chainHash` (one row read; `seq` 0 before the genesis).
     public func head() throws(StoreError) -> Head {
         try run { c in
-            let r = try c.query("SELECT seq, chain_hash, ledger FROM sealbook.head", resultFormat: .binary)
+            let r = try c.query("SELECT seq, chain_hash, ledger FROM sealbook.head WHERE id", resultFormat: .binary)
             guard r.rowCount == 1 else { throw StoreError.notInitialized("the ledger head row is missing: run sealbook init") }
             return Head(seq: r.int64(0, 0)!, chainHash: Digest32(bytes: r.bytes(0, 1)!)!, ledger: r.string(0, 2))
         }

@@ -1,0 +1,128 @@
+internal import Foundation
+internal import SealbookCore
+internal import SealbookPostgres
+
+/// Appends through the production path: `LedgerStore.append` (build, sign, append: one
+/// transaction per call) and `LedgerStore.appendBatch`.
+enum AppendRuns {
+    struct Result: Sendable {
+        let events: Int
+        let transactions: Int
+        let seconds: Double
+        let latency: LatencySample
+        var rate: Double { Double(events) / seconds }
+
+        var json: BenchJSON {
+            .object([
+                ("events", .int(Int64(events))), ("transactions", .int(Int64(transactions))), ("seconds", .num(seconds, 3)),
+                ("eventsPerSec", .num(rate)), ("latency", latency.json),
+            ])
+        }
+    }
+
+    /// `count` appends of one event each, round robin over `streams` streams `prefix<n>`.
+    static func single(url: String, key: KeyFile, count: Int, streams: Int, prefix: String = "bench/", offset: Int = 0)
+        throws -> Result
+    {
+        let store = try LedgerStore(conninfo: url)
+        var lat = LatencySample()
+        let start = monotonicSeconds()
+        for i in 0..<count {
+            let e = Workload.newEvent(offset + i, stream: "\(prefix)\(i % streams)")
+            let t0 = monotonicSeconds()
+            _ = try store.append(e, key: key)
+            lat.add(monotonicSeconds() - t0)
+        }
+        return Result(events: count, transactions: count, seconds: monotonicSeconds() - start, latency: lat)
+    }
+
+    /// `count` events in batches of `batch` (one transaction each), each batch one stream
+    /// (a session recording its checklist at once), round robin over `streams` streams.
+    static func batched(url: String, key: KeyFile, count: Int, batch: Int, streams: Int) throws -> Result {
+        let store = try LedgerStore(conninfo: url)
+        var lat = LatencySample()
+        let start = monotonicSeconds()
+        var i = 0, b = 0
+        while i < count {
+            let n = min(batch, count - i)
+            let stream = "batch/\(b % streams)"
+            let events = (0..<n).map { Workload.newEvent(i + $0, stream: stream) }
+            let t0 = monotonicSeconds()
+            _ = try store.appendBatch(events, key: key)
+            lat.add(monotonicSeconds() - t0)
+            i += n
+            b += 1
+        }
+        return Result(events: count, transactions: b, seconds: monotonicSeconds() - start, latency: lat)
+    }
+
+    /// `writers` threads, each with its own `LedgerStore` (connection) and key, each appending
+    /// `perWriter` single events to its own streams.
+    static func concurrent(url: String, keys: [KeyFile], writers: Int, perWriter: Int, streamsPerWriter: Int) throws -> Result {
+        let latencies = Locked([LatencySample](repeating: LatencySample(), count: writers))
+        let errors = Locked<[String]>([])
+        let start = monotonicSeconds()
+        runThreads(writers) { w in
+            do {
+                let store = try LedgerStore(conninfo: url)
+                let key = keys[w % keys.count]
+                var lat = LatencySample()
+                for i in 0..<perWriter {
+                    let e = Workload.newEvent(i, stream: "writer-\(w)/\(i % streamsPerWriter)")
+                    let t0 = monotonicSeconds()
+                    _ = try store.append(e, key: key)
+                    lat.add(monotonicSeconds() - t0)
+                }
+                latencies.withLock { $0[w] = lat }
+            } catch {
+                errors.withLock { $0.append("writer \(w): \(error)") }
+            }
+        }
+        let seconds = monotonicSeconds() - start
+        if let e = errors.withLock({ $0.first }) { throw BenchError(e) }
+        var all = LatencySample()
+        for l in latencies.withLock({ $0 }) { all.add(contentsOf: l) }
+        return Result(events: writers * perWriter, transactions: writers * perWriter, seconds: seconds, latency: all)
+    }
+}
+
+/// Single appends through one `LedgerStore`, run in rounds (scenario 7 alternates two of them).
+final class SingleAppender {
+    let store: LedgerStore
+    let key: KeyFile
+    let streams: Int
+    private var next: Int
+    private(set) var latency = LatencySample()
+    private var seconds = 0.0
+    /// WAL written during this appender's rounds (bytes), when the caller measured it.
+    private(set) var walBytes: Int64 = 0
+
+    init(url: String, key: KeyFile, streams: Int, offset: Int = 0) throws {
+        self.store = try LedgerStore(conninfo: url)
+        self.key = key
+        self.streams = streams
+        self.next = offset
+    }
+
+    /// `count` appends; `walPosition` (if given) reads the server's WAL position before and
+    /// after, to attribute the WAL written to these appends.
+    func run(_ count: Int, walPosition: () -> Int64? = { nil }) throws {
+        let walBefore = walPosition()
+        defer {
+            if let walBefore, let after = walPosition() { walBytes += after - walBefore }
+        }
+        let start = monotonicSeconds()
+        for _ in 0..<count {
+            let e = Workload.newEvent(next, stream: "bench/\(next % streams)")
+            let t0 = monotonicSeconds()
+            _ = try store.append(e, key: key)
+            latency.add(monotonicSeconds() - t0)
+            next += 1
+        }
+        seconds += monotonicSeconds() - start
+    }
+
+    var result: AppendRuns.Result {
+        AppendRuns.Result(events: latency.count, transactions: latency.count, seconds: seconds, latency: latency)
+    }
+}

@@ -1,0 +1,576 @@
+public import Foundation
+internal import SealbookCore
+internal import SealbookPostgres
+
+/// What `sealbook bench` was asked for.
+public struct BenchOptions: Sendable {
+    /// Tiny sizes, for CI: proves that every scenario runs, measures nothing meaningful.
+    public var quick: Bool
+    /// A superuser URL of the server; the benchmark creates and drops its own databases there.
+    public var adminURL: String
+    /// Events in the big log (scenarios 1, 2, 3, 7); default 1,000,000 (2,000 with `quick`).
+    public var events: Int?
+    /// Do not install or run the Python peer.
+    public var skipPeer: Bool
+    /// The `sealbook` binary, run as a child to measure the peak memory of `verify`.
+    public var binary: String
+    /// Where the exported bundle is written (and removed).
+    public var scratchDirectory: String
+    /// Where `scripts/bench-peer` and `.bench-venv` are; nil: found from the working directory
+    /// or the binary's location.
+    public var repositoryRoot: String?
+
+    public init(
+        quick: Bool, adminURL: String, events: Int? = nil, skipPeer: Bool = false, binary: String,
+        scratchDirectory: String = NSTemporaryDirectory(), repositoryRoot: String? = nil
+    ) {
+        self.quick = quick
+        self.adminURL = adminURL
+        self.events = events
+        self.skipPeer = skipPeer
+        self.binary = binary
+        self.scratchDirectory = scratchDirectory
+        self.repositoryRoot = repositoryRoot
+    }
+}
+
+/// The sizes of one run.
+struct BenchSizes: Sendable {
+    var events: Int
+    var memorySmall: Int
+    var singles: Int
+    var batchEvents: Int
+    var batch = 50
+    var writers = 4
+    var perWriter: Int
+    var latencyAppends: Int
+    var cryptoSeconds: Double
+    /// Streams of the big log (each gets events / streams events).
+    var logStreams = 1000
+    /// Streams of the single-append scenario.
+    var appendStreams = 100
+
+    static func make(quick: Bool, events: Int?) -> BenchSizes {
+        var s =
+            quick
+            ? BenchSizes(
+                events: 2_000, memorySmall: 200, singles: 200, batchEvents: 1_000, perWriter: 50, latencyAppends: 100,
+                cryptoSeconds: 0.3)
+            : BenchSizes(
+                events: 1_000_000, memorySmall: 100_000, singles: 2_000, batchEvents: 20_000, perWriter: 1_000,
+                latencyAppends: 1_000, cryptoSeconds: 3)
+        if let events {
+            s.events = max(10, events)
+            s.memorySmall = max(1, s.events / 10)
+        }
+        if quick { s.logStreams = 100 }
+        return s
+    }
+
+    var json: BenchJSON {
+        .object([
+            ("logEvents", .int(Int64(events))), ("memorySmallEvents", .int(Int64(memorySmall))),
+            ("logStreams", .int(Int64(logStreams))), ("singleAppends", .int(Int64(singles))),
+            ("singleAppendStreams", .int(Int64(appendStreams))), ("batchEvents", .int(Int64(batchEvents))),
+            ("batchSize", .int(Int64(batch))), ("writers", .int(Int64(writers))), ("appendsPerWriter", .int(Int64(perWriter))),
+            ("latencyAppends", .int(Int64(latencyAppends))), ("cryptoSecondsPerRun", .num(cryptoSeconds, 2)),
+        ])
+    }
+}
+
+/// The outcome of a run: the JSON document and the table.
+public struct BenchOutcome: Sendable {
+    public let json: BenchJSON
+    public let table: String
+    /// Scenarios that ran into an error (not a missed target).
+    public let errors: Int
+}
+
+/// `sealbook bench`: every scenario of the performance issue against the real PostgreSQL log,
+/// with its baselines measured in the same run.
+public enum Bench {
+    public static let formatTag = "sealbook-bench/1"
+
+    /// Runs everything. `log` receives progress lines.
+    public static func run(_ options: BenchOptions, log: @escaping @Sendable (String) -> Void) -> BenchOutcome {
+        var r = Runner(options: options, log: log)
+        return r.run()
+    }
+
+    /// Writes the result to `<directory>/<date>-<quick|full>.json` and returns the path.
+    public static func write(_ json: BenchJSON, directory: String, quick: Bool) throws -> String {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let path = directory + "/\(Machine.todayUTC())-\(quick ? "quick" : "full").json"
+        try json.pretty.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+/// One run, step by step.
+struct Runner {
+    let options: BenchOptions
+    let log: @Sendable (String) -> Void
+    let sizes: BenchSizes
+    let server: BenchServer
+    let started = monotonicSeconds()
+    var report = BenchReport()
+    var versions: [(String, BenchJSON)] = []
+    var peer: Peer?
+    var repository: String?
+    /// Why the peer cannot run (nil when it can).
+    var peerProblem: String?
+    var peerVersions: BenchJSON = .null
+
+    init(options: BenchOptions, log: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.sizes = BenchSizes.make(quick: options.quick, events: options.events)
+        self.server = BenchServer(adminURL: options.adminURL)
+        let start = monotonicSeconds()
+        self.log = { message in
+            let t = Int(monotonicSeconds() - start)
+            log(String(format: "[%02d:%02d] ", t / 60, t % 60) + message)
+        }
+    }
+
+    mutating func run() -> BenchOutcome {
+        defer { server.dropAll() }
+        let loadStart = Machine.loadAverage
+        let date = Machine.nowUTC()
+        (peer, repository) = Peer.locate(explicitRoot: options.repositoryRoot, binary: options.binary)
+        versions = [
+            ("sealbook", .str(Machine.gitDescribe(repository: repository))), ("swift", .string(Machine.swiftVersion)),
+            ("libsodium", .string(Machine.libsodiumVersion)),
+        ]
+        var database: BenchJSON = .null
+        do {
+            database = try server.facts()
+            versions.append(("postgresql", database["server_version"] ?? .null))
+        } catch {
+            versions.append(("postgresql", .null))
+            log("cannot reach the server: \(error)")
+        }
+        log("sealbook bench (\(options.quick ? "quick" : "full")): \(grouped(Int64(sizes.events))) events, \(Machine.cores) cores, PostgreSQL \(database["server_version"]?.stringValue ?? "?")")
+
+        let keys = Workload.Keys.make(writers: 4)
+        var crypto: CryptoBaseline? = nil
+        var scenarios: [ScenarioResult] = []
+
+        // Baselines: libsodium.
+        do {
+            let sample = try Workload.signedSample(count: 256, streams: 16, keys: keys)
+            log("libsodium: sign and verify, 1 core and \(Machine.cores) cores, \(sizes.cryptoSeconds) s each")
+            let c = CryptoBaseline.measure(
+                messages: sample.map { FormatV1.signingMessage($0.bodyBytes) }, seconds: sizes.cryptoSeconds,
+                threads: Machine.cores)
+            crypto = c
+            report.baselines.append(("libsodium", c.json))
+            log("libsodium: verify \(formatRate(c.verifyOneCore)) on 1 core, \(formatRate(c.verifyAllCores)) on \(c.threads)")
+        } catch {
+            report.baselines.append(("libsodium", .object([("error", .string("\(error)"))])))
+        }
+
+        // The peer's virtualenv.
+        if options.skipPeer {
+            peerProblem = "--skip-peer"
+        } else if let peer {
+            do {
+                try peer.prepare(log: log)
+            } catch {
+                peerProblem = "\(error)"
+                log("peer unavailable: \(error)")
+            }
+        } else {
+            peerProblem = "scripts/bench-peer/peer.py not found (run from the repository, or pass its root)"
+        }
+
+        // Raw PostgreSQL, then scenarios 4, 5, 6, each beside the peer in the same setting.
+        let rawEvents =
+            (try? Workload.signedSample(
+                count: max(sizes.singles, sizes.batchEvents, sizes.writers * sizes.perWriter), streams: sizes.appendStreams,
+                keys: keys)) ?? []
+        var raw: [(String, BenchJSON)] = []
+        do {
+            log("raw PostgreSQL: \(sizes.singles) INSERTs, one per transaction")
+            let single = try RawInsertBaseline.single(url: try server.createDatabase("raw1").url, events: Array(rawEvents.prefix(sizes.singles)))
+            raw.append(("onePerTransaction", single.json))
+            log("raw PostgreSQL: \(formatRate(single.rate)) one per transaction; \(sizes.batchEvents) rows in batches of \(sizes.batch)")
+            let batched = try RawInsertBaseline.batched(
+                url: try server.createDatabase("raw50").url, events: Array(rawEvents.prefix(sizes.batchEvents)), batch: sizes.batch)
+            raw.append(("batch\(sizes.batch)", batched.json))
+            log("raw PostgreSQL: \(formatRate(batched.rate)) in batches of \(sizes.batch); \(sizes.writers) writers")
+            let writers = try RawInsertBaseline.concurrent(
+                url: try server.createDatabase("raww").url, events: Array(rawEvents.prefix(sizes.writers * sizes.perWriter)),
+                writers: sizes.writers)
+            raw.append(("writers\(sizes.writers)", writers.json))
+            log("raw PostgreSQL: \(formatRate(writers.rate)) with \(sizes.writers) writers, one per transaction")
+        } catch {
+            raw.append(("error", .string("\(error)")))
+        }
+        report.baselines.append(("postgresRawInsert", .object(raw)))
+
+        var peerRuns: [(String, BenchJSON)] = []
+        scenarios.append(appendScenario4(keys: keys, peerRuns: &peerRuns))
+        scenarios.append(appendScenario5(keys: keys, peerRuns: &peerRuns))
+        scenarios.append(appendScenario6(keys: keys, peerRuns: &peerRuns))
+        var peerJSON: [(String, BenchJSON)] = [("status", .string(peerProblem == nil ? "ok" : options.skipPeer ? "skipped" : "peer-unavailable"))]
+        if let peerProblem { peerJSON.append(("error", .string(peerProblem))) }
+        peerJSON.append(("library", .string("eventsourcing (PostgreSQL persistence, psycopg 3)")))
+        peerJSON += peerRuns
+        report.baselines.append(("peer", .object(peerJSON)))
+        versions += [
+            ("eventsourcing", peerVersions["eventsourcing"] ?? .null), ("psycopg", peerVersions["psycopg"] ?? .null),
+            ("python", peerVersions["python"] ?? .null),
+        ]
+
+        // The big log, and scenarios 1, 2, 3.
+        var s1 = ScenarioResult(
+            id: 1, key: "verify-database", title: "Verify \(grouped(Int64(sizes.events))) events from the database",
+            unit: "events/s", baselineLabel: "libsodium verify, all cores (best of 2 runs)",
+            target: Target(op: .atLeast, value: 0.8, text: "≥ 0.80 × libsodium all-core verify"))
+        var s2 = ScenarioResult(
+            id: 2, key: "verify-bundle", title: "Verify the same as an exported bundle, offline", unit: "events/s",
+            baselineLabel: "libsodium verify, all cores (best of 2 runs)",
+            target: Target(op: .atLeast, value: 0.8, text: "≥ 0.80 × libsodium all-core verify"))
+        var s3 = ScenarioResult(
+            id: 3, key: "verify-memory", title: "Peak RSS verifying \(grouped(Int64(sizes.events))) events", unit: "bytes",
+            baselineLabel: "peak RSS for \(grouped(Int64(sizes.memorySmall)))",
+            target: Target(op: .atMost, value: 1.2, text: "≤ 1.2 × the peak for \(grouped(Int64(sizes.memorySmall))), and < 256 MB"))
+        var s7 = ScenarioResult(
+            id: 7, key: "append-latency-full-log",
+            title: "Append latency (p50, warm) with \(grouped(Int64(sizes.events))) events in the log", unit: "ms",
+            baselineLabel: "p50 on an empty log", target: Target(op: .atMost, value: 1.5, text: "≤ 1.5 × the empty-log latency"))
+        var ceiling: Double? = crypto?.verifyAllCores
+        do {
+            let db = try server.createDatabase("log")
+            try Workload.setUpLedger(url: db.url, keys: keys)
+            let builder = LogBuilder(url: db.url, keys: keys, streams: sizes.logStreams)
+            let first = try growLog(builder, to: sizes.memorySmall)
+            let smallEntries = try LedgerStore(conninfo: db.url).head().seq
+            log("scenario 3: sealbook verify (child process), \(grouped(smallEntries)) entries")
+            let small = try childVerify(["--database-url", db.url], keys: keys, expect: smallEntries)
+            let rest = try growLog(builder, to: sizes.events)
+            let built = first.events + rest.events, buildSeconds = first.seconds + rest.seconds
+            report.logBuild = .object([
+                ("events", .int(Int64(built))), ("seconds", .num(buildSeconds, 2)),
+                ("eventsPerSec", .num(Double(built) / buildSeconds)), ("averageBodyBytes", .int(Int64(rest.bodyBytes))),
+                ("streams", .int(Int64(sizes.logStreams))), ("appendBatch", .int(1000)),
+                ("signingThreads", .int(Int64(Machine.cores))),
+                ("how", .string("events built and signed in parallel (SignedEvent(signing:with:)), chained per stream, appended with LedgerStore.appendSigned in batches of 1000 (sealbook.append_events)")),
+            ])
+            log("log: \(grouped(Int64(built))) events in \(String(format: "%.1f", buildSeconds)) s (\(formatRate(Double(built) / buildSeconds)))")
+
+            // The ceiling again, right before the verify scenarios (other work on the machine
+            // moves it): the higher of the two all-core rates is the one compared with.
+            if let c = crypto {
+                let sample = try Workload.signedSample(count: 256, streams: 16, keys: keys)
+                let again = CryptoBaseline.measure(
+                    messages: sample.map { FormatV1.signingMessage($0.bodyBytes) }, seconds: sizes.cryptoSeconds,
+                    threads: Machine.cores, verifyOnly: true)
+                report.baselines.append(("libsodiumBeforeVerify", again.json))
+                ceiling = max(c.verifyAllCores, again.verifyAllCores)
+                log("libsodium again: verify \(formatRate(again.verifyOneCore)) on 1 core, \(formatRate(again.verifyAllCores)) on \(again.threads); ceiling \(formatRate(ceiling))")
+            }
+
+            // 1 and 3. `sealbook verify` on the database, as a user runs it (LedgerStore.verify
+            // behind the CLI), in a child process: its wall time gives the rate, wait4 its peak RSS.
+            let store = try LedgerStore(conninfo: db.url)
+            let head = try store.head()
+            log("scenarios 1 and 3: sealbook verify (child process), \(grouped(head.seq)) entries from the database")
+            let big = try childVerify(["--database-url", db.url], keys: keys, expect: head.seq)
+            let dbRate = Double(head.seq) / big.seconds
+            s1.details = [
+                ("entries", .int(head.seq)), ("seconds", .num(big.seconds, 3)),
+                ("parallelism", .int(Int64(VerifyOptions().parallelism))),
+                ("cpuSeconds", .num(big.cpuSeconds, 2)), ("coresUsed", .num(big.cpuSeconds / big.seconds, 2)),
+                ("eventsPerCpuSecond", .num(Double(head.seq) / big.cpuSeconds)),
+                ("libsodiumVerifyOneCore", .num(crypto?.verifyOneCore)),
+                ("cpuEfficiency", .num((Double(head.seq) / big.cpuSeconds) / (crypto?.verifyOneCore ?? .nan), 4)),
+                ("how", .string("`sealbook verify --json --database-url … --trust-root …` (LedgerStore.verify), wall time of the whole process")),
+            ]
+            s1.settle(figure: dbRate, baseline: ceiling)
+            log("scenario 1: \(formatRate(dbRate)) (ratio \(s1.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
+            let ratio = Double(big.peakRSSBytes) / Double(max(1, small.peakRSSBytes))
+            s3.details = [
+                ("smallEntries", .int(smallEntries)), ("smallPeakRSSBytes", .int(small.peakRSSBytes)),
+                ("smallSeconds", .num(small.seconds, 3)), ("bigEntries", .int(head.seq)),
+                ("bigPeakRSSBytes", .int(big.peakRSSBytes)),
+                ("how", .string("ru_maxrss (wait4) of `sealbook verify --json` run with posix_spawn; the same runs as scenario 1")),
+            ]
+            s3.settle(
+                figure: Double(big.peakRSSBytes), baseline: Double(small.peakRSSBytes), ratio: ratio,
+                conditions: [("under256MB", big.peakRSSBytes < 256 * 1_048_576)])
+            log("scenario 3: peak RSS \(big.peakRSSBytes / 1_048_576) MB (\(small.peakRSSBytes / 1_048_576) MB for \(grouped(smallEntries)))")
+
+            // 2. Export, then `sealbook verify --bundle` offline (BundleVerifier behind the CLI).
+            let bundle = options.scratchDirectory + "/\(server.prefix).bundle"
+            defer { try? FileManager.default.removeItem(atPath: bundle) }
+            log("scenario 2: export \(grouped(head.seq)) entries to a bundle")
+            let (_, exportSeconds) = try timed { try store.export(to: bundle, overwrite: true) }
+            let bundleBytes = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int64) ?? nil
+            log("scenario 2: sealbook verify --bundle (child process)")
+            let offline = try childVerify(["--bundle", bundle], keys: keys, expect: head.seq)
+            let bundleRate = Double(head.seq) / offline.seconds
+            s2.details = [
+                ("entries", .int(head.seq)), ("seconds", .num(offline.seconds, 3)),
+                ("cpuSeconds", .num(offline.cpuSeconds, 2)), ("coresUsed", .num(offline.cpuSeconds / offline.seconds, 2)),
+                ("eventsPerCpuSecond", .num(Double(head.seq) / offline.cpuSeconds)),
+                ("cpuEfficiency", .num((Double(head.seq) / offline.cpuSeconds) / (crypto?.verifyOneCore ?? .nan), 4)),
+                ("peakRSSBytes", .int(offline.peakRSSBytes)),
+                ("bundleBytes", bundleBytes.map(BenchJSON.int) ?? .null), ("exportSeconds", .num(exportSeconds, 3)),
+                ("exportEventsPerSec", .num(Double(head.seq) / exportSeconds)),
+                ("how", .string("`sealbook verify --json --bundle … --trust-root …` (BundleVerifier), wall time of the whole process")),
+            ]
+            s2.settle(figure: bundleRate, baseline: ceiling)
+            log("scenario 2: \(formatRate(bundleRate)) (ratio \(s2.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
+
+            // 7. Latency with the big log in place against an empty log, in alternating rounds
+            // (both see the same disk and the same machine load), after a CHECKPOINT (neither
+            // competes with the flush of the bulk load). Two passes over the same streams: the
+            // first touches every index leaf once since the checkpoint, which costs a full-page
+            // image in the WAL per page (cold); the second is the steady state of a log in use
+            // (warm), the figure compared.
+            let emptyDB = try server.createDatabase("lat0")
+            try Workload.setUpLedger(url: emptyDB.url, keys: keys)
+            let checkpointed = server.checkpoint()
+            let wal = try? PGConnection(conninfo: options.adminURL)
+            let walPosition = { BenchServer.walPosition(wal) }
+            var passes: [(empty: SingleAppender, full: SingleAppender)] = []
+            var fullOffset = sizes.events, emptyOffset = 0
+            let rounds = 10, per = max(1, sizes.latencyAppends / rounds)
+            for pass in ["cold", "warm"] {
+                let empty = try SingleAppender(
+                    url: emptyDB.url, key: keys.writers[0], streams: sizes.logStreams, offset: emptyOffset)
+                let full = try SingleAppender(url: db.url, key: keys.writers[0], streams: sizes.logStreams, offset: fullOffset)
+                log("scenario 7 (\(pass)): \(rounds) alternating rounds of \(per) single appends, empty log / \(grouped(head.seq)) entries")
+                for r in 0..<rounds {
+                    if r % 2 == 0 {
+                        try empty.run(per, walPosition: walPosition)
+                        try full.run(per, walPosition: walPosition)
+                    } else {
+                        try full.run(per, walPosition: walPosition)
+                        try empty.run(per, walPosition: walPosition)
+                    }
+                }
+                emptyOffset += rounds * per
+                fullOffset += rounds * per
+                passes.append((empty, full))
+            }
+            func pass(_ p: (empty: SingleAppender, full: SingleAppender)) -> BenchJSON {
+                func side(_ a: SingleAppender) -> BenchJSON {
+                    a.result.json.setting("walBytesPerAppend", .num(Double(a.walBytes) / Double(max(1, a.latency.count)), 0))
+                }
+                return .object([
+                    ("emptyLog", side(p.empty)), ("fullLog", side(p.full)),
+                    ("p50Ratio", .num((p.full.latency.percentileMs(50) ?? 0) / max(0.001, p.empty.latency.percentileMs(50) ?? 0), 4)),
+                    ("p99Ratio", .num((p.full.latency.percentileMs(99) ?? 0) / max(0.001, p.empty.latency.percentileMs(99) ?? 0), 4)),
+                ])
+            }
+            let warm = passes[1]
+            if let e50 = warm.empty.latency.percentileMs(50), let f50 = warm.full.latency.percentileMs(50) {
+                s7.details = [
+                    ("warm", pass(warm)), ("cold", pass(passes[0])), ("entriesBefore", .int(head.seq)),
+                    ("checkpointFirst", .bool(checkpointed)), ("rounds", .int(Int64(rounds))),
+                    ("streams", .int(Int64(sizes.logStreams))),
+                ]
+                s7.settle(figure: f50, baseline: e50)
+                let cold = passes[0]
+                log(
+                    "scenario 7: p50 \(String(format: "%.2f", f50)) ms with the log, \(String(format: "%.2f", e50)) ms empty (cold pass: \(String(format: "%.2f", cold.full.latency.percentileMs(50) ?? 0)) / \(String(format: "%.2f", cold.empty.latency.percentileMs(50) ?? 0)) ms)"
+                )
+            }
+        } catch {
+            for i in [0, 1, 2, 3] where [s1, s2, s3, s7][i].figure == nil {
+                switch i {
+                case 0: s1.fail(error)
+                case 1: s2.fail(error)
+                case 2: s3.fail(error)
+                default: s7.fail(error)
+                }
+            }
+            log("log scenarios: \(error)")
+        }
+
+        scenarios += [s1, s2, s3, s7]
+        let missingNote = "not measured: projections/reports not built yet"
+        scenarios.append(
+            .notImplemented(
+                id: 8, key: "rebuild-projections", title: "Rebuild every projection from \(grouped(Int64(sizes.events))) events",
+                target: Target(op: .atLeast, value: 0.5, text: "≥ 0.50 × reading and decoding the same rows"), note: missingNote))
+        scenarios.append(
+            .notImplemented(
+                id: 9, key: "render-reports", title: "Render each report for a session of 10,000 events",
+                target: Target(op: .atMost, value: 1, text: "< 1 s per report"), note: missingNote))
+        report.scenarios = scenarios.sorted { $0.id < $1.id }
+
+        report.header = [
+            ("sealbook", .string(Bench.formatTag)), ("mode", .string(options.quick ? "quick" : "full")), ("date", .string(date)),
+            (
+                "note",
+                .string(
+                    options.quick
+                        ? "quick run: tiny sizes that prove every scenario runs; its figures and ratios mean nothing (process start-up dominates)"
+                        : "see docs/PERFORMANCE.md for what each figure is and what limits it")
+            ),
+            (
+                "machine",
+                .object([
+                    ("cores", .int(Int64(Machine.cores))), ("cpuModel", .string(Machine.cpuModel)),
+                    ("memoryBytes", .int(Machine.memoryBytes)), ("kernel", .string(Machine.kernel)),
+                    ("loadAverageAtStart", loadStart), ("loadAverageAtEnd", Machine.loadAverage),
+                ])
+            ),
+            ("versions", .object(versions)), ("database", database), ("databasePrefix", .string(server.prefix)),
+            ("sizes", sizes.json),
+        ]
+        report.trailer = [("totalSeconds", .num(monotonicSeconds() - started, 1))]
+        let errors = report.scenarios.filter { $0.status == .error }.count
+        return BenchOutcome(json: report.json, table: report.table, errors: errors)
+    }
+
+    // MARK: - Steps
+
+    private func growLog(_ builder: LogBuilder, to total: Int) throws -> LogBuilder.Growth {
+        log("log: building \(grouped(Int64(total))) events")
+        let log = self.log
+        var lastShown = monotonicSeconds()
+        let g = try builder.grow(to: total) { done, total in
+            let now = monotonicSeconds()
+            if now - lastShown >= 10 {
+                lastShown = now
+                log("log: \(grouped(Int64(done)))/\(grouped(Int64(total)))")
+            }
+        }
+        return g
+    }
+
+    /// `sealbook verify --json <source> --trust-root …` as a child process; checks that it
+    /// verified exactly `expect` entries.
+    private func childVerify(_ source: [String], keys: Workload.Keys, expect: Int64) throws -> ChildRun {
+        let run = try spawnMeasured(
+            options.binary, ["verify", "--json"] + source + ["--trust-root", keys.root.privateKey.publicKey.base64],
+            scratch: options.scratchDirectory)
+        guard run.status == 0, let json = parseBenchJSON(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            json["ok"] == .bool(true), json["entries"] == .int(expect)
+        else {
+            throw BenchError("sealbook verify (child) failed with exit \(run.status): \(Peer.tail(run.stdout, lines: 3))")
+        }
+        return run
+    }
+
+    /// Runs the peer in mode `mode` on a database of its own; records its JSON under `name`.
+    private mutating func runPeer(
+        _ mode: String, events: Int, thenRead: Bool = false, peerRuns: inout [(String, BenchJSON)]
+    ) -> BenchJSON? {
+        guard peerProblem == nil, let peer else { return nil }
+        do {
+            let db = try server.createDatabase("peer_\(mode)")
+            log("peer: \(mode), \(events) events")
+            let j = try peer.run(url: db.url, mode: mode, events: events, thenRead: thenRead)
+            if peerVersions == .null, let v = j["versions"] { peerVersions = v }
+            let stripped: BenchJSON
+            if case .object(let m) = j { stripped = .object(m.filter { $0.0 != "versions" && $0.0 != "ok" }) } else { stripped = j }
+            peerRuns.append((mode, stripped))
+            log("peer: \(mode) \(formatRate(j["eventsPerSec"]?.doubleValue))")
+            return j
+        } catch {
+            peerRuns.append((mode, .object([("error", .string("\(error)"))])))
+            log("peer: \(mode) failed: \(error)")
+            return .object([("ok", .bool(false)), ("error", .string("\(error)"))])
+        }
+    }
+
+    /// Settles a scenario compared with the peer's rate (or marks the peer missing).
+    private func settleAgainstPeer(_ s: inout ScenarioResult, ours: AppendRuns.Result, peer: BenchJSON?, extra: [(String, Bool)] = []) {
+        s.details = [("sealbook", ours.json)] + s.details
+        if let peer, let rate = peer["eventsPerSec"]?.doubleValue {
+            if case .object(let m) = peer {
+                s.details.append(("peer", .object(m.filter { !["versions", "ok", "peer", "read"].contains($0.0) })))
+            }
+            s.settle(figure: ours.rate, baseline: rate, conditions: extra)
+        } else {
+            s.figure = ours.rate
+            if let peer, let e = peer["error"]?.stringValue {
+                s.status = .peerUnavailable
+                s.note = "the peer failed: \(e)"
+            } else if options.skipPeer {
+                s.status = .peerSkipped
+            } else {
+                s.status = .peerUnavailable
+                s.note = peerProblem
+            }
+        }
+    }
+
+    private mutating func appendScenario4(keys: Workload.Keys, peerRuns: inout [(String, BenchJSON)]) -> ScenarioResult {
+        var s = ScenarioResult(
+            id: 4, key: "append-single", title: "Append, 1 writer, 1 event per transaction", unit: "events/s",
+            baselineLabel: "eventsourcing, same setting", target: Target(op: .atLeast, value: 2, text: "≥ 2 × the peer"))
+        do {
+            let db = try server.createDatabase("s4")
+            try Workload.setUpLedger(url: db.url, keys: keys)
+            log("scenario 4: \(sizes.singles) single appends")
+            let ours = try AppendRuns.single(url: db.url, key: keys.writers[0], count: sizes.singles, streams: sizes.appendStreams)
+            log("scenario 4: \(formatRate(ours.rate)), p50 \(String(format: "%.2f", ours.latency.percentileMs(50) ?? 0)) ms")
+            let p = runPeer("single", events: sizes.singles, peerRuns: &peerRuns)
+            settleAgainstPeer(&s, ours: ours, peer: p)
+            s.details.append(("p50Ms", .ms(ours.latency.percentileMs(50))))
+            s.details.append(("p99Ms", .ms(ours.latency.percentileMs(99))))
+        } catch {
+            s.fail(error)
+        }
+        return s
+    }
+
+    private mutating func appendScenario5(keys: Workload.Keys, peerRuns: inout [(String, BenchJSON)]) -> ScenarioResult {
+        var s = ScenarioResult(
+            id: 5, key: "append-batch50", title: "Append, 1 writer, batches of \(sizes.batch)", unit: "events/s",
+            baselineLabel: "eventsourcing, same setting", target: Target(op: .atLeast, value: 1.5, text: "≥ 1.5 × the peer"))
+        do {
+            let db = try server.createDatabase("s5")
+            try Workload.setUpLedger(url: db.url, keys: keys)
+            log("scenario 5: \(sizes.batchEvents) events in batches of \(sizes.batch)")
+            let ours = try AppendRuns.batched(url: db.url, key: keys.writers[0], count: sizes.batchEvents, batch: sizes.batch, streams: 20)
+            log("scenario 5: \(formatRate(ours.rate))")
+            let p = runPeer("batch50", events: sizes.batchEvents, thenRead: true, peerRuns: &peerRuns)
+            settleAgainstPeer(&s, ours: ours, peer: p)
+        } catch {
+            s.fail(error)
+        }
+        return s
+    }
+
+    private mutating func appendScenario6(keys: Workload.Keys, peerRuns: inout [(String, BenchJSON)]) -> ScenarioResult {
+        var s = ScenarioResult(
+            id: 6, key: "append-writers4", title: "Append, \(sizes.writers) writers, 1 event per transaction", unit: "events/s",
+            baselineLabel: "eventsourcing, same setting",
+            target: Target(op: .atLeast, value: 2, text: "≥ 2 × the peer; chain gapless and valid"))
+        do {
+            let db = try server.createDatabase("s6")
+            try Workload.setUpLedger(url: db.url, keys: keys)
+            log("scenario 6: \(sizes.writers) writers × \(sizes.perWriter) single appends")
+            let ours = try AppendRuns.concurrent(
+                url: db.url, keys: keys.writers, writers: sizes.writers, perWriter: sizes.perWriter, streamsPerWriter: 25)
+            log("scenario 6: \(formatRate(ours.rate)); verifying the chain")
+            let store = try LedgerStore(conninfo: db.url)
+            let head = try store.head()
+            let v = try store.verify(options: VerifyOptions(trustRoot: keys.root.privateKey.publicKey))
+            let expected = Int64(1 + keys.writers.count + sizes.writers * sizes.perWriter)
+            let chainOK = v.isValid && v.entries == head.seq && v.lastSeq == head.seq && head.seq == expected
+            s.details = [
+                (
+                    "chain",
+                    .object([
+                        ("verified", .bool(v.isValid)), ("entries", .int(v.entries)), ("headSeq", .int(head.seq)),
+                        ("expectedSeq", .int(expected)), ("failures", .int(Int64(v.failureCount))),
+                    ])
+                )
+            ]
+            let p = runPeer("writers4", events: sizes.writers * sizes.perWriter, peerRuns: &peerRuns)
+            settleAgainstPeer(&s, ours: ours, peer: p, extra: [("chainGaplessAndValid", chainOK)])
+            if !chainOK { s.status = .missed }
+        } catch {
+            s.fail(error)
+        }
+        return s
+    }
+}

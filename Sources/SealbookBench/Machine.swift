@@ -1,0 +1,143 @@
+internal import CSodium
+internal import Foundation
+
+#if canImport(Glibc)
+    internal import Glibc
+#endif
+
+/// Facts about the machine and the software, for the result file.
+enum Machine {
+    static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    static var cpuModel: String {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
+        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return "unknown"
+    }
+
+    /// `MemTotal` in bytes.
+    static var memoryBytes: Int64 {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemTotal:") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let kb = Int64(parts[1]) { return kb * 1024 }
+        }
+        return 0
+    }
+
+    /// The 1, 5 and 15 minute load averages and the running/total task counts (`/proc/loadavg`).
+    static var loadAverage: BenchJSON {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return .null }
+        let parts = text.split(separator: " ")
+        guard parts.count >= 4 else { return .null }
+        return .object([
+            ("load1", .num(Double(parts[0]), 2)), ("load5", .num(Double(parts[1]), 2)),
+            ("load15", .num(Double(parts[2]), 2)), ("tasks", .string(String(parts[3]))),
+        ])
+    }
+
+    static var kernel: String {
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let machine = withUnsafeBytes(of: &u.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "Linux \(release) \(machine)"
+    }
+
+    static var libsodiumVersion: String { String(cString: sodium_version_string()) }
+
+    /// `swift --version`'s first line, when a toolchain is on `PATH` or in `/opt/swift`.
+    static var swiftVersion: String {
+        guard let swift = which("swift", extra: ["/opt/swift/usr/bin"]),
+            let r = runProgram(swift, ["--version"]), r.status == 0
+        else { return compiledWith }
+        let text = r.stdout.isEmpty ? r.stderr : r.stdout
+        return text.split(separator: "\n").first.map(String.init) ?? compiledWith
+    }
+
+    /// The compiler this binary was built with, as far as `#if compiler` tells.
+    static var compiledWith: String {
+        #if compiler(>=6.3)
+            "Swift ≥ 6.3 (compiler of this binary)"
+        #elseif compiler(>=6.2)
+            "Swift 6.2 (compiler of this binary)"
+        #elseif compiler(>=6.1)
+            "Swift 6.1 (compiler of this binary)"
+        #else
+            "Swift 6.0 (compiler of this binary)"
+        #endif
+    }
+
+    /// `git describe --always --dirty` of the repository, when there is one.
+    static func gitDescribe(repository: String?) -> String? {
+        guard let repository, let git = which("git"),
+            let r = runProgram(git, ["-C", repository, "describe", "--always", "--dirty", "--tags"]), r.status == 0
+        else { return nil }
+        let s = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        return s.isEmpty ? nil : s
+    }
+
+    /// RFC 3339 UTC, seconds.
+    static func nowUTC() -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date())
+    }
+
+    /// `YYYY-MM-DD` (UTC), for the result file's name.
+    static func todayUTC() -> String { String(nowUTC().prefix(10)) }
+}
+
+/// What a child process did: its exit status, peak resident set and output.
+struct ChildRun: Sendable {
+    let status: Int32
+    /// `ru_maxrss` from `wait4`: the child's peak resident set size, in bytes.
+    let peakRSSBytes: Int64
+    let seconds: Double
+    /// User plus system CPU time of the child (`ru_utime + ru_stime`).
+    let cpuSeconds: Double
+    let stdout: String
+}
+
+/// Runs `path arguments…` with stdout into a temporary file and stderr discarded, waits for it
+/// with `wait4`, and returns its own peak RSS (not that of any other child).
+func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throws -> ChildRun {
+    let outPath = scratch + "/child-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
+    defer { unlink(outPath) }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid: pid_t = 0
+    let start = monotonicSeconds()
+    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    guard rc == 0 else { throw BenchError("cannot start \(path): posix_spawn error \(rc)") }
+    var status: Int32 = 0
+    var usage = rusage()
+    while wait4(pid, &status, 0, &usage) < 0 {
+        guard errno == EINTR else { throw BenchError("wait4 failed for \(path) (errno \(errno))") }
+    }
+    let seconds = monotonicSeconds() - start
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    // WIFEXITED / WEXITSTATUS
+    let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let cpu =
+        Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+    return ChildRun(
+        status: exit, peakRSSBytes: Int64(usage.ru_maxrss) * 1024, seconds: seconds, cpuSeconds: cpu, stdout: out)
+}
+
+/// An error that stops a part of the benchmark, with what went wrong.
+public struct BenchError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
