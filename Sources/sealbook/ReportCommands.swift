@@ -32,9 +32,7 @@ struct LogSourceOptions: ParsableArguments {
     /// Verifies the log (online, or the bundle offline) and reads the events reports use, up to
     /// the verified head. Refuses a log that does not verify unless --allow-unverified.
     func snapshot(_ out: Output) throws -> LedgerSnapshot {
-        let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
-        // With --allow-unverified, look at every entry so that the report counts every failure.
-        let options = VerifyOptions(trustRoot: root, reportAll: allowUnverified)
+        let options = try verifyOptions()
         let snapshot: LedgerSnapshot
         if let bundle {
             if database.databaseURL != nil {
@@ -42,12 +40,32 @@ struct LogSourceOptions: ParsableArguments {
             }
             do { snapshot = try LedgerSnapshot.bundle(path: bundle, options: options) } catch { throw reportError(error) }
         } else {
-            let store = try database.open(out)
-            let progress = out.progress("verifying")
-            let report = try store.verify(options: options, progress: progress.update)
-            progress.done()
-            snapshot = try Self.read(store, verification: report)
+            snapshot = try read(verifying: try database.open(out), options: options, out)
         }
+        return try accept(snapshot, out)
+    }
+
+    /// Verifies the log of `store` and reads it (the database path of ``snapshot(_:)``).
+    func snapshot(of store: LedgerStore, _ out: Output, warnUnpinned: Bool = true) throws -> LedgerSnapshot {
+        try accept(try read(verifying: store, options: verifyOptions(), out), out, warnUnpinned: warnUnpinned)
+    }
+
+    /// The trust root, and with --allow-unverified every entry looked at, so that the report
+    /// counts every failure.
+    private func verifyOptions() throws -> VerifyOptions {
+        let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
+        return VerifyOptions(trustRoot: root, reportAll: allowUnverified)
+    }
+
+    private func read(verifying store: LedgerStore, options: VerifyOptions, _ out: Output) throws -> LedgerSnapshot {
+        let progress = out.progress("verifying")
+        let report = try store.verify(options: options, progress: progress.update)
+        progress.done()
+        return try Self.read(store, verification: report)
+    }
+
+    /// Refuses a snapshot of a log that does not verify, unless --allow-unverified.
+    private func accept(_ snapshot: LedgerSnapshot, _ out: Output, warnUnpinned: Bool = true) throws -> LedgerSnapshot {
         let v = snapshot.verification
         if !v.verified && !allowUnverified {
             let first = v.failures.first.map { "; first: \($0)" } ?? ""
@@ -57,7 +75,7 @@ struct LogSourceOptions: ParsableArguments {
                     + "what is computed from it would not be evidence. See sealbook verify --all; pass --allow-unverified "
                     + "to render it anyway, marked UNVERIFIED")
         }
-        if !v.rootPinned && v.verified {
+        if !v.rootPinned && v.verified && warnUnpinned {
             out.note("warning: the root was not pinned; pass --trust-root <root public key> (or set SEALBOOK_TRUST_ROOT)")
         }
         return snapshot
@@ -126,17 +144,81 @@ struct ReportOutputOptions: ParsableArguments {
             "Use the *.mustache templates of this directory instead of the built-in ones (see reports/).", valueName: "dir"))
     var templates: String?
 
-    func validate(json: Bool) throws {
+    @Flag(
+        help: """
+            Keep the report live: after writing it, wait for appends (LISTEN sealbook_append, \
+            and a look at the head every few seconds) and re-verify, re-render and replace --out \
+            each time the log moves; stop on Ctrl-C or SIGTERM (exit 0).
+            """)
+    var follow = false
+
+    func validate(json: Bool, source: LogSourceOptions) throws {
         guard ReportFormat(rawValue: format) != nil else {
             throw CLIError(.usage, "--format \(format): use md, html, json or oscal")
         }
         if json && out == nil {
             throw CLIError(.usage, "--json describes the file written: give --out FILE, or drop --json to print the report")
         }
+        if follow {
+            guard out != nil else {
+                throw CLIError(.usage, "--follow rewrites a file as the log grows: give --out FILE")
+            }
+            if source.bundle != nil {
+                throw CLIError(.usage, "--follow watches the database; a bundle does not grow (drop --bundle)")
+            }
+        }
     }
 
-    /// Renders `report` and writes it (through a temporary file renamed into place).
-    func write(_ report: SealbookReports.Report, _ o: Output) throws {
+    /// Writes the report `make` computes from the verified log; with --follow, writes it again
+    /// each time the log moves, until SIGINT or SIGTERM.
+    func produce(
+        _ source: LogSourceOptions, _ o: Output, _ make: (LedgerSnapshot) throws(ReportError) -> SealbookReports.Report
+    ) throws {
+        func report(_ snapshot: LedgerSnapshot) throws -> SealbookReports.Report {
+            do { return try make(snapshot) } catch { throw reportError(error) }
+        }
+        guard follow else {
+            try write(try report(try source.snapshot(o)), o)
+            return
+        }
+        let stop = StopRequest.install()
+        let store = try source.database.open(o)
+        // Listen before the first read, so that no append falls between the two.
+        try store.listenForAppends()
+        var written: Int64?
+        while !stop.isRequested {
+            if try store.head().seq != written {
+                let snapshot = try source.snapshot(of: store, o, warnUnpinned: written == nil)
+                try write(try report(snapshot), o, replace: written != nil)
+                written = snapshot.headSeq
+                fflush(nil)  // each --json line reaches a reader as it is written
+            }
+            try Self.waitForAppends(store, stop)
+        }
+        o.note("stopped following at seq \(written ?? 0)")
+    }
+
+    /// Waits until an append is announced (then a little longer, to take a burst in one
+    /// render), a few seconds pass (a look at the head catches appends whose notification was
+    /// lost, e.g. behind a pooler), or a stop is requested.
+    private static func waitForAppends(_ store: LedgerStore, _ stop: StopRequest) throws {
+        let slice = Duration.milliseconds(200)
+        var waited = Duration.zero
+        while !stop.isRequested && waited < .seconds(5) {
+            if try store.waitForAppends(timeout: slice) != nil {
+                var settle = Duration.zero
+                while !stop.isRequested, settle < .seconds(1), try store.waitForAppends(timeout: .milliseconds(100)) != nil {
+                    settle += .milliseconds(100)
+                }
+                return
+            }
+            waited += slice
+        }
+    }
+
+    /// Renders `report` and writes it (through a temporary file renamed into place). `replace`:
+    /// the file is ours to replace (a --follow rewrite) even without --force.
+    func write(_ report: SealbookReports.Report, _ o: Output, replace: Bool = false) throws {
         let fmt = ReportFormat(rawValue: format)!
         let renderer: ReportRenderer
         do {
@@ -150,7 +232,8 @@ struct ReportOutputOptions: ParsableArguments {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        if !force && FileManager.default.fileExists(atPath: path) {
+        let replacing = force || replace
+        if !replacing && FileManager.default.fileExists(atPath: path) {
             throw CLIError(.outputExists, "\(path) already exists; choose another name or pass --force")
         }
         let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
@@ -158,7 +241,7 @@ struct ReportOutputOptions: ParsableArguments {
             throw CLIError(.inputUnreadable, "cannot write \(tmp)")
         }
         do {
-            if force { try? FileManager.default.removeItem(atPath: path) }
+            if replacing { try? FileManager.default.removeItem(atPath: path) }
             try FileManager.default.moveItem(atPath: tmp, toPath: path)
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
@@ -214,11 +297,10 @@ struct Report: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func perform(_ out: Output) throws {
-            try report.validate(json: output.json)
-            let snapshot = try source.snapshot(out)
-            let r: SealbookReports.Report
-            do { r = try .session(session, snapshot: snapshot, asOf: report.asOf) } catch { throw reportError(error) }
-            try report.write(r, out)
+            try report.validate(json: output.json, source: source)
+            try report.produce(source, out) { snapshot throws(ReportError) in
+                try .session(session, snapshot: snapshot, asOf: report.asOf)
+            }
         }
     }
 
@@ -245,13 +327,10 @@ struct Report: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func perform(_ out: Output) throws {
-            try report.validate(json: output.json)
-            let snapshot = try source.snapshot(out)
-            let r: SealbookReports.Report
-            do { r = try .compliance(framework: framework, from: from, to: to, snapshot: snapshot, asOf: report.asOf) } catch {
-                throw reportError(error)
+            try report.validate(json: output.json, source: source)
+            try report.produce(source, out) { snapshot throws(ReportError) in
+                try .compliance(framework: framework, from: from, to: to, snapshot: snapshot, asOf: report.asOf)
             }
-            try report.write(r, out)
         }
     }
 
@@ -270,11 +349,10 @@ struct Report: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func perform(_ out: Output) throws {
-            try report.validate(json: output.json)
-            let snapshot = try source.snapshot(out)
-            let r: SealbookReports.Report
-            do { r = try .incident(incident, snapshot: snapshot, asOf: report.asOf) } catch { throw reportError(error) }
-            try report.write(r, out)
+            try report.validate(json: output.json, source: source)
+            try report.produce(source, out) { snapshot throws(ReportError) in
+                try .incident(incident, snapshot: snapshot, asOf: report.asOf)
+            }
         }
     }
 }

@@ -220,6 +220,77 @@ struct ReportCLITests {
         #expect(last.contains("event 2 of"), "after next, next, previous the screen shows event 2: \(last.prefix(300))")
     }
 
+    @Test("--follow rewrites the report each time the log moves, to the bytes a one-shot render gives; SIGTERM stops it with exit 0")
+    func follow() throws {
+        let r = try ReportLedger()
+        defer { r.cleanup() }
+        let today = String(FormatV1.now().prefix(10))
+        let report = ["report", "compliance", "--from", today, "--to", today, "--format", "json"]
+        let path = r.l.dir.file("live.json")
+        // Usage errors first: --follow needs a file to rewrite, and a database that grows.
+        #expect(try r.run(report + ["--follow"]).status == 64)
+        #expect(try r.run(report + ["--follow", "--out", path, "--bundle", r.l.dir.file("x.bundle")]).status == 64)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try sealbookBinary())
+        p.arguments = report + ["--out", path, "--follow", "--json"]
+        var env = ProcessInfo.processInfo.environment
+        env["SEALBOOK_DATABASE_URL"] = r.l.db.url
+        env["SEALBOOK_TRUST_ROOT"] = r.l.rootPublicKey
+        p.environment = env
+        let stdoutPath = r.l.dir.file("follow.out"), stderrPath = r.l.dir.file("follow.err")
+        #expect(FileManager.default.createFile(atPath: stdoutPath, contents: nil))
+        #expect(FileManager.default.createFile(atPath: stderrPath, contents: nil))
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+
+        /// The report file once `done` holds for it, or nil after 60 s.
+        func awaitFile(_ done: (JSONValue) -> Bool) -> JSONValue? {
+            for _ in 0..<600 {
+                if let text = try? String(contentsOfFile: path, encoding: .utf8), let j = try? JSONParser.parse(text), done(j) {
+                    return j
+                }
+                if !p.isRunning { return nil }
+                usleep(100_000)
+            }
+            return nil
+        }
+        let first = try #require(awaitFile { _ in true }, "no first report written")
+        let firstSeq = try #require(first["position"]?["seq"]?.int64Value)
+        #expect(first["population"]?.arrayValue?.count == 1)
+
+        // A second session opened while following: the file moves to the new head.
+        _ = try r.l.openSession()
+        let head = try r.l.headSeq()
+        #expect(head > firstSeq)
+        let second = try #require(
+            awaitFile { $0["position"]?["seq"]?.int64Value == head },
+            "the report did not follow the log to seq \(head)")
+        #expect(second["population"]?.arrayValue?.count == 2)
+
+        // SIGTERM: the follower exits 0 (within 10 s) and says where it stopped.
+        p.terminate()
+        for _ in 0..<100 where p.isRunning { usleep(100_000) }
+        #expect(!p.isRunning, "the follower did not stop on SIGTERM")
+        guard !p.isRunning else { return }
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0)
+        let err = try String(contentsOfFile: stderrPath, encoding: .utf8)
+        #expect(err.isEmpty, "--json keeps stderr quiet: \(err)")
+
+        // One JSON line per write, each naming the seq it was computed from; the last is the head.
+        let written = try String(contentsOfFile: stdoutPath, encoding: .utf8)
+        let lines = try written.split(separator: "\n").map { try JSONParser.parse(String($0)) }
+        #expect(lines.count >= 2 && lines.allSatisfy { $0["ok"] == true && $0["file"]?.stringValue == path })
+        #expect(lines.first?["seq"]?.int64Value == firstSeq && lines.last?["seq"]?.int64Value == head)
+        // The followed file is the report a one-shot render gives at the same head.
+        let once = try r.run(report)
+        let followed = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(once.status == 0 && once.stdout == followed)
+    }
+
     @Test(
         "every report and replay command's --help shows an example",
         arguments: [["report"], ["report", "session"], ["report", "compliance"], ["report", "incident"], ["replay"]])

@@ -121,6 +121,31 @@ struct LedgerStoreTests {
         #expect(!c.duplicate && c.seq == 4)
     }
 
+    @Test("a listener hears each committed append with its seq (a batch once, at its last seq); nothing when none is made")
+    func appendNotifications() throws {
+        let l = try TestLedger()
+        defer { l.db.drop() }
+        let follower = try LedgerStore(conninfo: l.db.url)
+        try follower.listenForAppends()
+        #expect(try follower.waitForAppends(timeout: .milliseconds(50)) == nil)
+        let a = try l.note("n", 1)
+        #expect(try follower.waitForAppends(timeout: .seconds(10)) == a.seq)
+        let batch = try l.store.appendBatch(
+            (1...5).map { LedgerStore.NewEvent(stream: "n", type: "custom.note", data: JSONObject([(key: "i", value: .number(JSONNumber(Int64($0))))])) },
+            key: l.operatorKey)
+        var heard: Int64 = 0
+        for _ in 0..<5 {
+            guard let s = try follower.waitForAppends(timeout: .seconds(10)) else { break }
+            heard = max(heard, s)
+            if heard == batch.last!.seq { break }
+        }
+        #expect(heard == batch.last!.seq)
+        // A refused append notifies nobody.
+        let stranger = KeyFile(actor: "mallory@elsewhere", privateKey: Ed25519.PrivateKey())
+        #expect(throws: StoreError.self) { try l.store.appendSigned([try l.sign(stream: "y", key: stranger)]) }
+        #expect(try follower.waitForAppends(timeout: .milliseconds(300)) == nil)
+    }
+
     @Test("a batch is one transaction: all of it lands, or none of it")
     func batchAllOrNothing() throws {
         let l = try TestLedger()

@@ -174,7 +174,8 @@ package final class PGConnection {
     }
 
     /// Returns the notifications received for the channels this connection listens on,
-    /// waiting up to `timeout` for the first one; empty if none arrived in time.
+    /// waiting up to `timeout` for the first one; empty if none arrived in time, or if a
+    /// signal interrupted the wait (so that a caller can look at a stop flag).
     ///
     /// Reads with `PQconsumeInput` and `PQnotifies`, and waits with `poll` on `PQsocket`.
     package func notifications(timeout: Duration) throws(PGError) -> [PGNotification] {
@@ -191,8 +192,12 @@ package final class PGConnection {
             guard socket >= 0 else { throw connectionError() }
             var descriptor = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
             let ready = poll(&descriptor, 1, Int32(milliseconds))
-            if ready < 0 && errno != EINTR {
-                throw PGError(kind: .connectionLost, message: "poll on the connection's socket failed (errno \(errno))")
+            if ready < 0 {
+                guard errno == EINTR else {
+                    throw PGError(kind: .connectionLost, message: "poll on the connection's socket failed (errno \(errno))")
+                }
+                guard PQconsumeInput(handle) == 1 else { throw connectionError() }
+                return drainNotifications()
             }
         }
     }
