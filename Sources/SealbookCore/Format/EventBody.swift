@@ -64,7 +64,8 @@ public struct EventBody: Sendable, Equatable {
         try self.init(
             ledger: str("ledger"), stream: str("stream"), streamSeq: seq, streamPrev: prev, type: str("type"),
             time: str("time"), actor: str("actor"), key: str("key"), data: data, idem: idem)
-        try BodyRules.check(json)
+        // The value rules need no second walk of the whole body: `validate()` (run by the
+        // initializer above) checked `data`, and every other member was checked by type here.
     }
 
     /// Checks the member rules (not the size, which needs the canonical bytes).
@@ -153,6 +154,29 @@ public enum BodyRules {
     /// Walks `value`; throws at the first value that breaks a rule, naming its path. `depth` is
     /// the nesting level of `value` inside the body (the body itself is 1).
     public static func check(_ value: JSONValue, path: String = "", depth: Int = 1) throws(BodyError) {
+        // Most values break no rule: look without building paths, and walk again naming the path
+        // only when something is wrong (the verifier runs this for every entry).
+        guard !isClean(value, depth: depth) else { return }
+        try checkNamingPath(value, path: path, depth: depth)
+    }
+
+    private static func isClean(_ value: JSONValue, depth: Int) -> Bool {
+        switch value {
+        case .null, .bool:
+            return true
+        case .number(let n):
+            guard let i = n.integer else { return false }
+            return i >= -FormatV1.maxSafeInteger && i <= FormatV1.maxSafeInteger
+        case .string(let s):
+            return !s.utf8.contains(0)
+        case .array(let items):
+            return depth <= FormatV1.maxDepth && items.allSatisfy { isClean($0, depth: depth + 1) }
+        case .object(let o):
+            return depth <= FormatV1.maxDepth && o.members.allSatisfy { !$0.key.utf8.contains(0) && isClean($0.value, depth: depth + 1) }
+        }
+    }
+
+    private static func checkNamingPath(_ value: JSONValue, path: String, depth: Int) throws(BodyError) {
         if depth > FormatV1.maxDepth, value.arrayValue != nil || value.objectValue != nil {
             throw BodyError(path: path, rule: "nesting deeper than \(FormatV1.maxDepth) levels (the body is level 1, data level 2)")
         }
@@ -171,11 +195,11 @@ public enum BodyRules {
         case .string(let s):
             if s.utf8.contains(0) { throw BodyError(path: path, rule: "strings must not contain U+0000") }
         case .array(let items):
-            for (i, item) in items.enumerated() { try check(item, path: "\(path)[\(i)]", depth: depth + 1) }
+            for (i, item) in items.enumerated() { try checkNamingPath(item, path: "\(path)[\(i)]", depth: depth + 1) }
         case .object(let o):
             for (k, v) in o.members {
                 if k.utf8.contains(0) { throw BodyError(path: path, rule: "member names must not contain U+0000") }
-                try check(v, path: path.isEmpty ? k : "\(path).\(k)", depth: depth + 1)
+                try checkNamingPath(v, path: path.isEmpty ? k : "\(path).\(k)", depth: depth + 1)
             }
         }
     }

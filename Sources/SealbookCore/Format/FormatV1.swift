@@ -56,31 +56,44 @@ public enum FormatV1 {
 
     /// `[a-z0-9][a-z0-9._-]{0,62}`
     public static func isValidLedgerID(_ s: String) -> Bool {
-        matches(s, first: lowerDigit, rest: lowerDigit + "._-", maxLength: 63)
+        matches(s, first: .lowerDigit, rest: .ledgerRest, maxLength: 63)
     }
 
     /// 1–200 characters of `[A-Za-z0-9._~:/@+-]`, starting with a letter or digit.
     public static func isValidStreamID(_ s: String) -> Bool {
-        matches(s, first: alnum, rest: alnum + "._~:/@+-", maxLength: 200)
+        matches(s, first: .alnum, rest: .streamRest, maxLength: 200)
     }
 
     /// Lowercase dotted: segments of `[a-z][a-z0-9_-]*` joined by `.`, at most 100 characters.
     public static func isValidType(_ s: String) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 100 else { return false }
-        return s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { seg in
-            matches(String(seg), first: lower, rest: lowerDigit + "_-", maxLength: 100)
+        withBytes(s) { u in
+            guard !u.isEmpty, u.count <= 100 else { return false }
+            var segmentStart = true
+            for b in u {
+                if b == UInt8(ascii: ".") {
+                    if segmentStart { return false }  // an empty segment
+                    segmentStart = true
+                } else if segmentStart {
+                    guard ByteSet.lower.contains(b) else { return false }
+                    segmentStart = false
+                } else {
+                    guard ByteSet.typeRest.contains(b) else { return false }
+                }
+            }
+            return !segmentStart  // not ending with "."
         }
     }
 
     /// A pseudonymous actor id: `name` or `name@org`, lowercase: `[a-z0-9][a-z0-9._-]{0,63}`
     /// optionally followed by `@[a-z0-9][a-z0-9.-]{0,62}`.
     public static func isValidActor(_ s: String) -> Bool {
-        let parts = s.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        guard matches(String(parts[0]), first: lowerDigit, rest: lowerDigit + "._-", maxLength: 64) else { return false }
-        if parts.count == 2 {
-            return matches(String(parts[1]), first: lowerDigit, rest: lowerDigit + ".-", maxLength: 63)
+        withBytes(s) { u in
+            guard let at = u.firstIndex(of: UInt8(ascii: "@")) else {
+                return matches(u, first: .lowerDigit, rest: .ledgerRest, maxLength: 64)
+            }
+            return matches(UnsafeBufferPointer(rebasing: u[..<at]), first: .lowerDigit, rest: .ledgerRest, maxLength: 64)
+                && matches(UnsafeBufferPointer(rebasing: u[(at + 1)...]), first: .lowerDigit, rest: .orgRest, maxLength: 63)
         }
-        return true
     }
 
     /// `ed25519:` followed by 16 lowercase hex digits.
@@ -114,42 +127,44 @@ public enum FormatV1 {
         return day <= days
     }
 
-    private static let lower = "abcdefghijklmnopqrstuvwxyz"
-    private static let lowerDigit = lower + "0123456789"
-    private static let alnum = lowerDigit + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-    /// 256-entry membership table for a character set, built once per set and cached below.
-    private struct ByteSet: Sendable {
+    /// 256-entry membership table for a character class, built once (these checks run for
+    /// every entry the verifier reads).
+    struct ByteSet: Sendable {
         let member: [Bool]
         init(_ chars: String) {
             var m = [Bool](repeating: false, count: 256)
             for b in chars.utf8 { m[Int(b)] = true }
             member = m
         }
-        func contains(_ b: UInt8) -> Bool { member[Int(b)] }
+        @inline(__always) func contains(_ b: UInt8) -> Bool { member[Int(b)] }
+
+        private static let lowerChars = "abcdefghijklmnopqrstuvwxyz"
+        private static let lowerDigitChars = lowerChars + "0123456789"
+        private static let alnumChars = lowerDigitChars + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        static let lower = ByteSet(lowerChars)
+        static let lowerDigit = ByteSet(lowerDigitChars)
+        static let alnum = ByteSet(alnumChars)
+        /// After the first character of a ledger id or an actor's name.
+        static let ledgerRest = ByteSet(lowerDigitChars + "._-")
+        static let streamRest = ByteSet(alnumChars + "._~:/@+-")
+        /// After the first character of a type segment.
+        static let typeRest = ByteSet(lowerDigitChars + "_-")
+        /// After the first character of an actor's org.
+        static let orgRest = ByteSet(lowerDigitChars + ".-")
     }
 
-    // Built once: these checks run for every entry the verifier reads.
-    private static let byteSets: [String: ByteSet] = {
-        let sets = [lower, lowerDigit, alnum, lowerDigit + "._-", alnum + "._~:/@+-", lowerDigit + "_-", lowerDigit + ".-"]
-        return Dictionary(uniqueKeysWithValues: sets.map { ($0, ByteSet($0)) })
-    }()
+    /// Runs `body` on the UTF-8 bytes of `s` without copying them when the string is native.
+    private static func withBytes(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        if let r = s.utf8.withContiguousStorageIfAvailable(body) { return r }
+        return Array(s.utf8).withUnsafeBufferPointer(body)
+    }
 
-    private static func byteSet(_ chars: String) -> ByteSet { byteSets[chars] ?? ByteSet(chars) }
+    private static func matches(_ s: String, first: ByteSet, rest: ByteSet, maxLength: Int) -> Bool {
+        withBytes(s) { matches($0, first: first, rest: rest, maxLength: maxLength) }
+    }
 
-    private static func matches(_ s: String, first: String, rest: String, maxLength: Int) -> Bool {
-        let utf8 = s.utf8
-        return utf8.withContiguousStorageIfAvailable { u in
-            guard !u.isEmpty, u.count <= maxLength else { return false }
-            let f = byteSet(first), r = byteSet(rest)
-            guard f.contains(u[0]) else { return false }
-            return u.dropFirst().allSatisfy { r.contains($0) }
-        } ?? {
-            let u = Array(utf8)
-            guard !u.isEmpty, u.count <= maxLength else { return false }
-            let f = byteSet(first), r = byteSet(rest)
-            guard f.contains(u[0]) else { return false }
-            return u.dropFirst().allSatisfy { r.contains($0) }
-        }()
+    private static func matches(_ u: UnsafeBufferPointer<UInt8>, first: ByteSet, rest: ByteSet, maxLength: Int) -> Bool {
+        guard !u.isEmpty, u.count <= maxLength, first.contains(u[0]) else { return false }
+        return u.dropFirst().allSatisfy { rest.contains($0) }
     }
 }
