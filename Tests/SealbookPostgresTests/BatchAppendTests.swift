@@ -220,6 +220,21 @@ struct BatchAppendTests {
         #expect(try l.verify().isValid)
     }
 
+    @Test("positions of every stream of a batch come from one query")
+    func streamPositions() throws {
+        let l = try TestLedger()
+        defer { l.db.drop() }
+        let a = try l.note("a", 1)
+        try l.note("b", 1)
+        let b2 = try l.note("b", 2)
+        let p = try l.store.streamPositions(["a", "b", "new", "a"])
+        #expect(p.count == 3)
+        #expect(p["a"]?.seq == 1 && p["a"]?.eventHash == a.eventHash)
+        #expect(p["b"]?.seq == 2 && p["b"]?.eventHash == b2.eventHash)
+        #expect(p["new"]?.seq == 0 && p["new"]?.eventHash == .zero)
+        #expect(try l.store.streamPositions([]).isEmpty)
+    }
+
     @Test("4 writers x 30 batches of 20, two of them on one stream: gapless, one chain, verify passes")
     func concurrentBatchWriters() throws {
         let l = try TestLedger()
