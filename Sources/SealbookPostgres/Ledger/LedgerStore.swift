@@ -70,6 +70,8 @@ public final class LedgerStore {
         var seen = Set<String>()
         for s in streams where seen.insert(s).inserted { distinct.append(s) }
         guard !distinct.isEmpty else { return [:] }
+        // The common batch has one stream: the plain query is cheaper to plan than the join.
+        if distinct.count == 1 { return [distinct[0]: try streamPosition(distinct[0])] }
         return try run { c in
             // One index probe per stream (the newest row of its (stream, stream_seq) index).
             let r = try c.query(
