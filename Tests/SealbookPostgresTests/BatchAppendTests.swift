@@ -166,10 +166,25 @@ struct BatchAppendTests {
                         \(e.eventHash.bytes), \(chain.bytes))
                 """)
         }
-        for chain in [head.chainHash, c1, Digest32.zero] {
-            #expect(throws: PGError.self) { try c.execute("UPDATE sealbook.head SET seq = \(head.seq + 2), chain_hash = \(chain.bytes)") }
+        for (step, chain) in [(2, head.chainHash), (2, c1), (2, .zero), (1, c2), (1, .zero)] as [(Int64, Digest32)] {
+            #expect(throws: PGError.self, "+\(step) to \(chain)") {
+                try c.execute("UPDATE sealbook.head SET seq = \(head.seq + step), chain_hash = \(chain.bytes)")
+            }
         }
         try c.execute("UPDATE sealbook.head SET seq = \(head.seq + 2), chain_hash = \(c2.bytes)")
+        #expect(try l.store.head().seq == head.seq + 2)
+        // A row whose chain hash does not continue from the head's: no step onto it.
+        let stray = try signChain(l, stream: "t", count: 1, key: l.operatorKey)[0]
+        let wrongLink = FormatV1.chainHash(seq: head.seq + 3, previous: .zero, eventHash: stray.eventHash)
+        try c.execute(
+            """
+            INSERT INTO sealbook.events (seq, stream, stream_seq, type, actor, key_id, claimed_time, body, body_json, sig, event_hash, chain_hash)
+            VALUES (\(head.seq + 3), \(stray.body.stream), \(stray.body.streamSeq), \(stray.body.type), \(stray.body.actor), \(stray.body.key),
+                    \(stray.body.time)::timestamptz, \(stray.bodyBytes), convert_from(\(stray.bodyBytes), 'UTF8')::jsonb, \(stray.signature),
+                    \(stray.eventHash.bytes), \(wrongLink.bytes))
+            """)
+        #expect(throws: PGError.self) { try c.execute("UPDATE sealbook.head SET seq = \(head.seq + 3), chain_hash = \(wrongLink.bytes)") }
+        try l.tamper("DELETE FROM sealbook.events WHERE seq = \(head.seq + 3)")
         #expect(try l.store.head().seq == head.seq + 2)
         // A move forward through the append function: 50 at once.
         let batch = try signChain(l, stream: "u", count: 50, key: l.operatorKey)
@@ -275,6 +290,51 @@ struct BatchAppendTests {
         #expect(report.isValid, "\(report.failures)")
         #expect(report.entries == Int64(total))
         #expect(report.lastChainHash == (try l.store.head().chainHash))
+    }
+}
+
+@Suite("Schema upgrade from version 1")
+struct SchemaUpgradeTests {
+    @Test("a ledger written with schema version 1 gets version 2 from migrate(), and its log keeps verifying")
+    func upgradeFromVersionOne() throws {
+        let db = try TestDatabase.create()
+        defer { db.drop() }
+        // Version 1 only, as an older sealbook init left it.
+        let v1 = try #require(SchemaMigration.all.first { $0.version == 1 })
+        let admin = try PGConnection(conninfo: db.url)
+        try admin.transaction { c in
+            try c.executeScript(unsafeSQL: v1.sql)
+            try c.execute("INSERT INTO sealbook.schema_version (version, name, sha256) VALUES (1, \(v1.name), \(v1.sha256))")
+        }
+        let store = try LedgerStore(conninfo: db.url)
+        #expect(try store.schemaVersions() == [1])
+        let root = KeyFile(actor: "root@fingood", privateKey: Ed25519.PrivateKey())
+        let descriptor = KeyDescriptor(keyID: root.keyID, publicKey: root.privateKey.publicKey, actor: root.actor, roles: ["admin"])
+        let genesis = try SignedEvent(
+            signing: try EventBody(
+                ledger: "upgrade", stream: FormatV1.ledgerStream, streamSeq: 1, streamPrev: .zero, type: FormatV1.genesisType,
+                time: FormatV1.now(), actor: root.actor, key: root.keyID,
+                data: JSONObject([(key: "rootKeys", value: .array([.object(descriptor.json)]))])),
+            with: root.privateKey)
+        _ = try store.appendSigned([genesis])
+        let before = try store.appendBatch(
+            (1...10).map { LedgerStore.NewEvent(stream: "s", type: "custom.note", data: JSONObject([(key: "i", value: .number(JSONNumber(Int64($0))))])) },
+            key: root)
+        #expect(before.last?.seq == 11)
+
+        #expect(try store.migrate() == [2])
+        #expect(try store.schemaVersions() == [1, 2])
+        #expect(try store.migrate() == [])
+        let after = try store.appendBatch(
+            (11...60).map { LedgerStore.NewEvent(stream: "s", type: "custom.note", data: JSONObject([(key: "i", value: .number(JSONNumber(Int64($0))))])) },
+            key: root)
+        #expect(after.map(\.seq) == Array(12...61))
+        #expect(after.last?.streamSeq == 60)
+        let report = try store.verify(options: VerifyOptions(trustRoot: root.privateKey.publicKey))
+        #expect(report.isValid, "\(report.failures)")
+        #expect(report.entries == 61)
+        // init on the upgraded ledger changes nothing.
+        #expect(try store.initialize(ledger: "upgrade", root: root) == .alreadyInitialized(head: 61))
     }
 }
 

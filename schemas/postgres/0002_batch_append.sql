@@ -32,14 +32,24 @@ BEGIN
         RAISE EXCEPTION 'sealbook: the head only moves forward (seq % to %) and keeps its ledger id', OLD.seq, NEW.seq
             USING ERRCODE = 'SB050';
     END IF;
-    SELECT count(*), coalesce(bool_and(s.link_ok), false), coalesce(bool_or(s.seq = NEW.seq AND s.chain_hash = NEW.chain_hash), false)
-        INTO v_rows, v_links_ok, v_last_ok
-        FROM (SELECT e.seq, e.chain_hash,
-                     e.chain_hash = sha256(convert_to(E'sealbook.chain.v1\n', 'UTF8') || int8send(e.seq)
-                                           || coalesce(lag(e.chain_hash) OVER (ORDER BY e.seq), OLD.chain_hash)
-                                           || e.event_hash) AS link_ok
-                FROM sealbook.events e
-                WHERE e.seq > OLD.seq AND e.seq <= NEW.seq) s;
+    IF NEW.seq = OLD.seq + 1 THEN
+        -- One step (every single append): one row to look at.
+        SELECT count(*), coalesce(bool_and(e.chain_hash = NEW.chain_hash), false),
+               coalesce(bool_and(e.chain_hash = sha256(convert_to(E'sealbook.chain.v1\n', 'UTF8') || int8send(e.seq)
+                                                       || OLD.chain_hash || e.event_hash)), false)
+            INTO v_rows, v_last_ok, v_links_ok
+            FROM sealbook.events e WHERE e.seq = NEW.seq;
+    ELSE
+        -- Several steps (a batch): every link from OLD.chain_hash to the last row.
+        SELECT count(*), coalesce(bool_and(s.link_ok), false), coalesce(bool_or(s.seq = NEW.seq AND s.chain_hash = NEW.chain_hash), false)
+            INTO v_rows, v_links_ok, v_last_ok
+            FROM (SELECT e.seq, e.chain_hash,
+                         e.chain_hash = sha256(convert_to(E'sealbook.chain.v1\n', 'UTF8') || int8send(e.seq)
+                                               || coalesce(lag(e.chain_hash) OVER (ORDER BY e.seq), OLD.chain_hash)
+                                               || e.event_hash) AS link_ok
+                    FROM sealbook.events e
+                    WHERE e.seq > OLD.seq AND e.seq <= NEW.seq) s;
+    END IF;
     IF v_rows <> NEW.seq - OLD.seq OR NOT v_links_ok OR NOT v_last_ok THEN
         RAISE EXCEPTION 'sealbook: the head moves to seq % only when the log holds seq % to % continuing its chain, the last with the new chain hash',
             NEW.seq, OLD.seq + 1, NEW.seq USING ERRCODE = 'SB050';
@@ -310,26 +320,48 @@ BEGIN
         END IF;
     END LOOP;
 
-    -- 11. All new rows in one INSERT, the head moved once, one notification per new seq.
-    IF e_count > 0 THEN
+    -- 11. All new rows in one INSERT, the head moved once, one notification per new seq, and the
+    -- result: every row as stored (a new row, or the earlier one of a duplicate).
+    IF e_count = n THEN
+        -- No duplicate (the usual case): the result is what the INSERT returns.
+        RETURN QUERY
+            WITH ins AS (
+                INSERT INTO sealbook.events (seq, stream, stream_seq, type, actor, key_id, idem, claimed_time,
+                                             body, body_json, sig, event_hash, chain_hash)
+                SELECT x.seq, x.stream, x.stream_seq, x.type, x.actor, x.key_id, x.idem, x.claimed_time,
+                       x.body, x.body_json, x.sig, x.event_hash, x.chain_hash
+                    FROM unnest(e_rows) AS x
+                RETURNING sealbook.events.seq, sealbook.events.stream_seq, sealbook.events.chain_hash,
+                          sealbook.events.event_hash, sealbook.events.recorded_at
+            )
+            SELECT ins.seq, ins.stream_seq, ins.chain_hash, ins.event_hash, ins.recorded_at, false
+                FROM ins ORDER BY ins.seq;
+    ELSIF e_count > 0 THEN
         INSERT INTO sealbook.events (seq, stream, stream_seq, type, actor, key_id, idem, claimed_time,
                                      body, body_json, sig, event_hash, chain_hash)
         SELECT x.seq, x.stream, x.stream_seq, x.type, x.actor, x.key_id, x.idem, x.claimed_time,
                x.body, x.body_json, x.sig, x.event_hash, x.chain_hash
             FROM unnest(e_rows) AS x;
-        UPDATE sealbook.head SET seq = v_seq, chain_hash = v_chain, ledger = v_ledger WHERE id;
-        PERFORM pg_notify('sealbook_append', s::text) FROM generate_series(v_first_seq, v_seq) AS s;
     END IF;
-    -- Every result row as stored (a new row, or the earlier one of a duplicate); one index probe
-    -- each (LIMIT keeps the LATERAL a nested loop whatever the statistics say).
-    RETURN QUERY
-        SELECT x.seq, x.stream_seq, x.chain_hash, x.event_hash, x.recorded_at, o.dup
-        FROM unnest(o_seq, o_dup) WITH ORDINALITY AS o(seq, dup, ord)
-        CROSS JOIN LATERAL (
-            SELECT e.seq, e.stream_seq, e.chain_hash, e.event_hash, e.recorded_at
-            FROM sealbook.events e WHERE e.seq = o.seq LIMIT 1
-        ) AS x
-        ORDER BY o.ord;
+    IF e_count > 0 THEN
+        UPDATE sealbook.head SET seq = v_seq, chain_hash = v_chain, ledger = v_ledger WHERE id;
+        IF v_first_seq = v_seq THEN
+            PERFORM pg_notify('sealbook_append', v_seq::text);
+        ELSE
+            PERFORM pg_notify('sealbook_append', s::text) FROM generate_series(v_first_seq, v_seq) AS s;
+        END IF;
+    END IF;
+    IF e_count < n THEN
+        -- One index probe per event (LIMIT keeps the LATERAL a nested loop whatever the statistics).
+        RETURN QUERY
+            SELECT x.seq, x.stream_seq, x.chain_hash, x.event_hash, x.recorded_at, o.dup
+            FROM unnest(o_seq, o_dup) WITH ORDINALITY AS o(seq, dup, ord)
+            CROSS JOIN LATERAL (
+                SELECT e.seq, e.stream_seq, e.chain_hash, e.event_hash, e.recorded_at
+                FROM sealbook.events e WHERE e.seq = o.seq LIMIT 1
+            ) AS x
+            ORDER BY o.ord;
+    END IF;
 END
 $fn$;
 
