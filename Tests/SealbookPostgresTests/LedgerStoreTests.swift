@@ -146,6 +146,32 @@ struct LedgerStoreTests {
         #expect(try follower.waitForAppends(timeout: .milliseconds(300)) == nil)
     }
 
+    @Test("a store's remembered stream position gone stale (another writer appended) is refused and read again; the chain stays valid")
+    func stalePositionRetried() throws {
+        let l = try TestLedger()
+        defer { l.db.drop() }
+        let other = try LedgerStore(conninfo: l.db.url)
+        let a1 = try l.note("shared", 1)
+        let b1 = try other.append(.init(stream: "shared", type: "custom.note", data: JSONObject()), key: l.operatorKey)
+        // l.store remembers streamSeq 1; the stream is at 2.
+        let a2 = try l.note("shared", 2)
+        #expect([a1.streamSeq, b1.streamSeq, a2.streamSeq] == [1, 2, 3])
+        // A duplicate (same idem) says nothing of the stream's end: the next append reads it.
+        let d1 = try l.store.append(.init(stream: "shared", type: "custom.note", data: JSONObject(), idem: "once"), key: l.operatorKey)
+        _ = try other.append(.init(stream: "shared", type: "custom.note", data: JSONObject()), key: l.operatorKey)
+        let d2 = try l.store.append(.init(stream: "shared", type: "custom.note", data: JSONObject(), idem: "once"), key: l.operatorKey)
+        #expect(d2.duplicate && d2.seq == d1.seq)
+        let a3 = try l.note("shared", 3)
+        #expect(a3.streamSeq == 6)
+        // --expect-seq is always checked against the database, not the remembered position.
+        _ = try other.append(.init(stream: "shared", type: "custom.note", data: JSONObject()), key: l.operatorKey)
+        #expect(throws: StoreError.self) {
+            try l.store.append(.init(stream: "shared", type: "custom.note", data: JSONObject()), key: l.operatorKey, expectSeq: 6)
+        }
+        #expect(try l.store.streamPosition("shared").seq == 7)
+        #expect(try l.verify().isValid)
+    }
+
     @Test("a batch is one transaction: all of it lands, or none of it")
     func batchAllOrNothing() throws {
         let l = try TestLedger()

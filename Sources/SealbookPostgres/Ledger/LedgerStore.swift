@@ -9,6 +9,14 @@ public final class LedgerStore {
     let conninfo: String
     /// The ledger id, once read: it never changes after the genesis, so appends skip the query.
     private var cachedLedgerID: String?
+    /// Where this store's own appends left each stream (last `streamSeq` and `eventHash`), so
+    /// that its next append to the stream skips the position read. An entry goes stale when
+    /// another writer appends to the stream; the database then refuses the signed position
+    /// (SB010/SB012) and ``appendBatch(_:key:expectSeq:now:)`` reads it and signs again.
+    private var knownPositions: [String: (seq: Int64, eventHash: Digest32)] = [:]
+    /// Bound on ``knownPositions`` (emptied when full): a writer touching many streams only
+    /// loses the shortcut.
+    private static let knownPositionsLimit = 10_000
 
     /// Connects (`PQconnectdb`). `conninfo` is a `postgresql://` URL or libpq key=value string;
     /// the empty string means libpq's own `PG*` environment variables.
@@ -153,15 +161,40 @@ public final class LedgerStore {
                 FROM sealbook.append_events(\(events.map(\.bodyBytes)), \(events.map(\.signature)))
                 """,
                 resultFormat: .binary)
-            return (0..<r.rowCount).map { i in
+            let results = (0..<r.rowCount).map { i in
                 AppendResult(
                     seq: r.int64(i, 0)!, stream: events[i].body.stream, streamSeq: r.int64(i, 1)!,
                     chainHash: Digest32(bytes: r.bytes(i, 2)!)!, eventHash: Digest32(bytes: r.bytes(i, 3)!)!,
                     recordedAt: r.string(i, 4)!, duplicate: r.bool(i, 5)!)
             }
+            remember(results)
+            return results
         } catch {
             throw StoreError(error)
         }
+    }
+
+    /// Records where appended events left their streams. A duplicate returns an earlier event,
+    /// which says nothing of the stream's end: forget that stream.
+    private func remember(_ results: [AppendResult]) {
+        if knownPositions.count + results.count > Self.knownPositionsLimit { knownPositions.removeAll() }
+        for r in results {
+            if r.duplicate {
+                knownPositions[r.stream] = nil
+            } else {
+                knownPositions[r.stream] = (r.streamSeq, r.eventHash)
+            }
+        }
+    }
+
+    /// The positions of `streams` from this store's own appends, when it knows all of them.
+    private func rememberedPositions(_ streams: [String]) -> [String: (seq: Int64, eventHash: Digest32)]? {
+        var positions: [String: (seq: Int64, eventHash: Digest32)] = [:]
+        for s in streams where positions[s] == nil {
+            guard let p = knownPositions[s] else { return nil }
+            positions[s] = p
+        }
+        return positions
     }
 
     /// An event to append: everything but the parts the store and the key fill in.
@@ -205,7 +238,15 @@ public final class LedgerStore {
         var attempt = 0
         while true {
             attempt += 1
-            var positions = try streamPositions(events.map(\.stream))
+            // The positions this store's last appends left, unless the caller states one
+            // (--expect-seq is checked against the database) or they just proved stale.
+            let streams = events.map(\.stream)
+            var positions: [String: (seq: Int64, eventHash: Digest32)]
+            if expectSeq == nil, attempt == 1, let known = rememberedPositions(streams) {
+                positions = known
+            } else {
+                positions = try streamPositions(streams)
+            }
             var signed: [SignedEvent] = []
             signed.reserveCapacity(events.count)
             for (i, e) in events.enumerated() {
@@ -231,6 +272,7 @@ public final class LedgerStore {
                 return try appendSigned(signed)
             } catch StoreError.streamMoved {
                 // Someone appended to the stream between our read and our write.
+                for stream in streams { knownPositions[stream] = nil }
                 if attempt >= maxAttempts {
                     let stream = events[0].stream
                     let current = (try? streamPosition(stream).seq) ?? -1
