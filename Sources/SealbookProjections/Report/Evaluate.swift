@@ -68,11 +68,12 @@ extension LedgerProjection {
     private func sessionReport(
         _ stream: String, _ events: [ProjectionEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
     ) -> (SessionReport, Runbook?) {
-        let state = SessionState(events: events.map(\.sessionEvent))
+        var state = SessionState()
+        for e in events { state.apply(seq: e.seq, body: e.body, recordedAt: e.recordedAt ?? e.body.time) }
         let runbook = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
         let subject = Subject.session(id: stream, events: events, runbook: runbook)
         var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
-        let bySeq = Dictionary(events.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
+        let bySeq = Dictionary(events.map { ($0.seq, $0.ref) }, uniquingKeysWith: { a, _ in a })
         var checklists: [ChecklistView] = []
         if let runbook {
             for (stage, lists) in [("pre-migration", runbook.checklists), ("compliance", runbook.compliance)] {
@@ -82,7 +83,7 @@ extension LedgerProjection {
                         return ChecklistLine(
                             item: item.id, title: item.title, critical: item.isCritical,
                             status: rec?.status ?? "missing",
-                            value: rec?.value, unit: rec?.unit, evidence: rec.flatMap { bySeq[$0.seq]?.ref })
+                            value: rec?.value, unit: rec?.unit, evidence: rec.flatMap { bySeq[$0.seq] })
                     }
                     checklists.append(ChecklistView(id: list.id, title: list.title, stage: stage, lines: lines))
                 }
@@ -111,13 +112,8 @@ extension LedgerProjection {
     private func incidentReport(
         _ a: IncidentAnalysis, sessionEvents: [ProjectionEvent], runbook: Runbook?, controls: [ControlResult]
     ) -> IncidentReport {
-        let sessionKinds: Set<String> = [
-            "command.started", "command.finished", "migration.applied", "migration.rolled-back", "validation.recorded",
-            "rollback.started", "rollback.completed", "traffic.stopped", "traffic.resumed", "backup.created",
-            "backup.verified", "notification.sent", "override.recorded", "session.closed",
-        ]
         var seen = Set<Int64>()
-        let timeline = (a.events + sessionEvents.filter { sessionKinds.contains($0.type) })
+        let timeline = (a.events + sessionEvents.filter { Self.incidentTimelineKinds.contains($0.type) })
             .sorted { $0.seq < $1.seq }
             .filter { seen.insert($0.seq).inserted }
             .map(Self.timelineEntry)
@@ -136,6 +132,13 @@ extension LedgerProjection {
             actions: a.events.filter { $0.type == "incident.action.recorded" }.map(Self.timelineEntry),
             evidence: a.events.map(\.ref), controls: controls)
     }
+
+    /// The session events an incident's timeline shows beside its own.
+    static let incidentTimelineKinds: Set<String> = [
+        "command.started", "command.finished", "migration.applied", "migration.rolled-back", "validation.recorded",
+        "rollback.started", "rollback.completed", "traffic.stopped", "traffic.resumed", "backup.created",
+        "backup.verified", "notification.sent", "override.recorded", "session.closed",
+    ]
 
     static func timelineEntry(_ e: ProjectionEvent) -> TimelineEntry {
         TimelineEntry(
