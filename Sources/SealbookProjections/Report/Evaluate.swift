@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import SealbookCore
 public import SealbookRunbook
 
@@ -32,16 +33,18 @@ extension LedgerProjection {
         at asOf: Timestamp, catalog: ControlCatalog = .builtIn, runbooks: [Runbook] = LedgerProjection.builtInRunbooks
     ) -> ControlReport {
         let policy = IncidentPolicy(catalog: catalog)
-        var sessionRunbooks: [String: Runbook?] = [:]
-        var sessions: [SessionReport] = []
-        for stream in sessionStreams {
-            let events = sessionEvents(stream)
-            let (report, runbook) = sessionReport(stream, events, catalog: catalog, runbooks: runbooks, asOf: asOf)
-            sessionRunbooks[stream] = .some(runbook)
-            sessions.append(report)
+        // Each session, then each incident, is evaluated on its own: on all cores when there
+        // are many, in order whatever the threads.
+        let streams = sessionStreams
+        let evaluated = Self.inParallel(streams.count) { i in
+            sessionReport(streams[i], sessionEvents(streams[i]), catalog: catalog, runbooks: runbooks, asOf: asOf)
         }
-        var incidents: [IncidentReport] = []
-        for id in incidentIDs {
+        var sessionRunbooks: [String: Runbook?] = [:]
+        for (stream, (_, runbook)) in zip(streams, evaluated) { sessionRunbooks[stream] = .some(runbook) }
+        let sessions = evaluated.map(\.0)
+        let ids = incidentIDs
+        let incidents = Self.inParallel(ids.count) { [sessionRunbooks] i -> IncidentReport in
+            let id = ids[i]
             let events = incidentEvents(id)
             let linked = events.first { $0.type == "incident.opened" }?.data["sessionStream"]?.stringValue
             // The linked session's runbook; the default one when the incident names no session
@@ -56,13 +59,29 @@ extension LedgerProjection {
             var evaluator = Evaluator(
                 catalog: catalog, subject: .incident(analysis, runbook: runbook), asOf: asOf, keys: keys)
             let sessionEvents = linked.map { self.sessionEvents($0) } ?? []
-            incidents.append(
-                incidentReport(analysis, sessionEvents: sessionEvents, runbook: runbook, controls: evaluator.results()))
+            return incidentReport(analysis, sessionEvents: sessionEvents, runbook: runbook, controls: evaluator.results())
         }
         return ControlReport(
             asOf: asOf, lastSeq: lastSeq, lastChainHash: lastChainHash, eventCount: eventCount,
             ruleSetSHA256: catalog.sha256,
             ruleSetFiles: catalog.files, sessions: sessions, incidents: incidents)
+    }
+
+    /// `transform(i)` for every `i` in `0..<count`, in order. With many items and more than one
+    /// core, chunks of them run on all cores (`DispatchQueue.concurrentPerform` hands the
+    /// chunks out as threads free up).
+    static func inParallel<R>(_ count: Int, _ transform: @Sendable (Int) -> R) -> [R] {
+        let chunk = 16
+        let cores = System.activeProcessorCount
+        guard cores > 1, count >= 2 * chunk else { return (0..<count).map(transform) }
+        var out = [R?](repeating: nil, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let slots = ResultSlots(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(count, (c + 1) * chunk) { slots.base[i] = transform(i) }
+            }
+        }
+        return out.map { $0! }
     }
 
     private func sessionReport(
@@ -177,4 +196,11 @@ extension LedgerProjection {
         }
         return text.count > 200 ? String(text.prefix(199)) + "…" : text
     }
+}
+
+/// The result slots of ``LedgerProjection/inParallel(_:_:)``.
+// @unchecked Sendable: each chunk writes its own indices, and nothing reads the buffer until
+// `concurrentPerform` has returned.
+private struct ResultSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
 }
