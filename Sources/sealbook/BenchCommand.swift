@@ -34,6 +34,10 @@ struct Bench: SealbookCommand {
     var events: Int?
     @Flag(name: .customLong("skip-peer"), help: "Do not install or run the Python eventsourcing peer.") var skipPeer = false
     @Flag(help: "Progress lines on stderr even when it is not a terminal (never with --json).") var progress = false
+    @Flag(
+        name: .customLong("keep-databases"),
+        help: "Leave the bench_<random>_… databases on the server, to profile or inspect them (drop them yourself).")
+    var keepDatabases = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
@@ -44,7 +48,8 @@ struct Bench: SealbookCommand {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let showProgress = !output.json && (o.isTerminal || progress)
-        let options = BenchOptions(quick: quick, adminURL: adminURL, events: events, skipPeer: skipPeer, binary: binary)
+        let options = BenchOptions(
+            quick: quick, adminURL: adminURL, events: events, skipPeer: skipPeer, binary: binary, keepDatabases: keepDatabases)
         let outcome = SealbookBench.Bench.run(options) { line in
             if showProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
