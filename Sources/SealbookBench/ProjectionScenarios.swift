@@ -9,20 +9,27 @@ internal import SealbookRunbook
     internal import Glibc
 #endif
 
-/// CPU time (user + system) of this process so far, in seconds: every thread, the prefetching
-/// reader's included; not the PostgreSQL backend's.
-func processCPUSeconds() -> Double {
+/// This process's CPU time (every thread, the prefetching reader's included; not the
+/// PostgreSQL backend's) split into user and system seconds, and its minor page faults.
+func processUsage() -> (user: Double, system: Double, minorFaults: Int64) {
     var u = rusage()
     getrusage(RUSAGE_SELF.rawValue, &u)
-    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec)
-        + Double(u.ru_stime.tv_usec) / 1e6
+    return (
+        Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6,
+        Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6, Int64(u.ru_minflt)
+    )
 }
 
-/// The peak resident set of this process so far, in bytes.
-func processPeakRSSBytes() -> Int64 {
-    var u = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &u)
-    return Int64(u.ru_maxrss) * 1024
+/// The peak resident set of this process's own memory, in bytes: `VmHWM` of
+/// `/proc/self/status`, which exec resets. (`ru_maxrss` is not: Linux carries the parent's
+/// peak at fork into the child's, so a child of a large process reports at least that.)
+func processPeakRSSBytes() -> Int64? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let digits = line.dropFirst("VmHWM:".count).filter(\.isNumber)
+        return Int64(String(digits)).map { $0 * 1024 }
+    }
+    return nil
 }
 
 /// Scenario 8: rebuilding every projection from the log against reading and decoding the same
@@ -34,7 +41,13 @@ enum RebuildBench {
     struct Pass: Sendable {
         let events: Int64
         let seconds: Double
-        let cpuSeconds: Double
+        /// CPU of the process during the pass (every thread), user and system.
+        let userSeconds: Double
+        let systemSeconds: Double
+        /// Minor page faults during the pass (first touches of new memory, mostly).
+        let minorFaults: Int64
+        /// The process's peak resident set after the pass.
+        let peakRSSBytes: Int64?
         /// The rebuild's time in the fold (``LedgerProjection/apply(_:)``) and in evaluating
         /// every control (``LedgerProjection/evaluate(at:catalog:runbooks:)``).
         var foldSeconds: Double?
@@ -44,11 +57,41 @@ enum RebuildBench {
         var json: BenchJSON {
             var m: [(String, BenchJSON)] = [
                 ("events", .int(events)), ("seconds", .num(seconds, 3)), ("eventsPerSec", .num(rate)),
-                ("cpuSeconds", .num(cpuSeconds, 2)),
+                ("cpuSeconds", .num(userSeconds + systemSeconds, 2)), ("userSeconds", .num(userSeconds, 2)),
+                ("systemSeconds", .num(systemSeconds, 2)), ("minorFaults", .int(minorFaults)),
+                ("peakRSSBytes", peakRSSBytes.map(BenchJSON.int) ?? .null),
             ]
             if let foldSeconds { m.append(("foldSeconds", .num(foldSeconds, 3))) }
             if let evaluateSeconds { m.append(("evaluateSeconds", .num(evaluateSeconds, 3))) }
             return .object(m)
+        }
+
+        init(
+            events: Int64, seconds: Double, usage before: (user: Double, system: Double, minorFaults: Int64),
+            foldSeconds: Double? = nil, evaluateSeconds: Double? = nil
+        ) {
+            let after = processUsage()
+            self.events = events
+            self.seconds = seconds
+            userSeconds = after.user - before.user
+            systemSeconds = after.system - before.system
+            minorFaults = after.minorFaults - before.minorFaults
+            peakRSSBytes = processPeakRSSBytes()
+            self.foldSeconds = foldSeconds
+            self.evaluateSeconds = evaluateSeconds
+        }
+
+        /// A pass as a child process printed it.
+        init?(_ j: BenchJSON) {
+            guard let events = j["events"]?.doubleValue, let seconds = j["seconds"]?.doubleValue, seconds > 0 else { return nil }
+            self.events = Int64(events)
+            self.seconds = seconds
+            userSeconds = j["userSeconds"]?.doubleValue ?? 0
+            systemSeconds = j["systemSeconds"]?.doubleValue ?? 0
+            minorFaults = Int64(j["minorFaults"]?.doubleValue ?? 0)
+            peakRSSBytes = j["peakRSSBytes"]?.doubleValue.map { Int64($0) }
+            foldSeconds = j["foldSeconds"]?.doubleValue
+            evaluateSeconds = j["evaluateSeconds"]?.doubleValue
         }
     }
 
@@ -57,7 +100,7 @@ enum RebuildBench {
         let store = try LedgerStore(conninfo: url)
         var n: Int64 = 0
         var check = 0
-        let cpu0 = processCPUSeconds()
+        let usage = processUsage()
         let start = monotonicSeconds()
         try store.scan(upTo: upTo, parallelism: parallelism) { page in
             for e in page {
@@ -68,7 +111,7 @@ enum RebuildBench {
         }
         let seconds = monotonicSeconds() - start
         guard check > 0 || n == 0 else { throw BenchError("nothing decoded") }
-        return Pass(events: n, seconds: seconds, cpuSeconds: processCPUSeconds() - cpu0)
+        return Pass(events: n, seconds: seconds, usage: usage)
     }
 
     /// What a rebuild produced: proof that the projections did the work.
@@ -80,7 +123,6 @@ enum RebuildBench {
         let statuses: [String: Int]
         let checklistLines: Int
         let outcomes: [String: Int]
-        let peakRSSBytes: Int64
 
         var json: BenchJSON {
             .object([
@@ -89,7 +131,6 @@ enum RebuildBench {
                 ("controlStatuses", .object(statuses.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
                 ("checklistLines", .int(Int64(checklistLines))),
                 ("sessionOutcomes", .object(outcomes.sorted { $0.key < $1.key }.map { ($0.key, .int(Int64($0.value))) })),
-                ("peakRSSBytesAfter", .int(peakRSSBytes)),
             ])
         }
     }
@@ -102,7 +143,7 @@ enum RebuildBench {
         var projection = LedgerProjection()
         var n: Int64 = 0
         var fold = 0.0
-        let cpu0 = processCPUSeconds()
+        let usage = processUsage()
         let start = monotonicSeconds()
         try store.scan(upTo: upTo, parallelism: parallelism) { page in
             let t0 = monotonicSeconds()
@@ -114,17 +155,55 @@ enum RebuildBench {
         }
         let (report, evaluate) = timed { projection.evaluate(at: asOf) }
         let seconds = monotonicSeconds() - start
-        let pass = Pass(
-            events: n, seconds: seconds, cpuSeconds: processCPUSeconds() - cpu0, foldSeconds: fold, evaluateSeconds: evaluate)
+        let pass = Pass(events: n, seconds: seconds, usage: usage, foldSeconds: fold, evaluateSeconds: evaluate)
         let controls = report.sessions.flatMap(\.controls) + report.incidents.flatMap(\.controls)
         let built = Built(
             sessions: report.sessions.count, incidents: report.incidents.count, keys: projection.keys.count,
             controlsEvaluated: controls.count,
             statuses: Dictionary(grouping: controls, by: { $0.status.rawValue }).mapValues(\.count),
             checklistLines: report.sessions.reduce(0) { $0 + $1.checklists.reduce(0) { $0 + $1.lines.count } },
-            outcomes: Dictionary(grouping: report.sessions, by: { $0.state.outcome ?? "open" }).mapValues(\.count),
-            peakRSSBytes: processPeakRSSBytes())
+            outcomes: Dictionary(grouping: report.sessions, by: { $0.state.outcome ?? "open" }).mapValues(\.count))
         return (pass, built)
+    }
+
+    /// One pass in this process, as `sealbook bench --rebuild-pass` runs it: the pass's JSON,
+    /// with what was built for a rebuild.
+    static func runPass(_ mode: String, url: String, upTo: Int64, asOf: String) throws -> BenchJSON {
+        switch mode {
+        case "read":
+            return try readDecode(url: url, upTo: upTo).json
+        case "rebuild":
+            guard let t = Timestamp(rfc3339: asOf) else { throw BenchError("--as-of \(asOf) is not an RFC 3339 time") }
+            let (pass, built) = try rebuild(url: url, upTo: upTo, asOf: t)
+            return pass.json.setting("built", built.json)
+        default:
+            throw BenchError("--rebuild-pass must be read or rebuild, not \(mode)")
+        }
+    }
+
+    /// One pass in a child process of its own (`sealbook bench --rebuild-pass …`), so that each
+    /// starts as a real rebuild does, with a fresh heap, whatever this process did before.
+    static func childPass(
+        _ mode: String, binary: String, url: String, upTo: Int64, asOf: Timestamp, scratch: String
+    ) throws -> (Pass, built: BenchJSON?, wallSeconds: Double) {
+        let run = try spawnMeasured(
+            binary,
+            ["bench", "--rebuild-pass", mode, "--database-url", url, "--up-to", String(upTo), "--as-of", asOf.rfc3339],
+            scratch: scratch)
+        guard run.status == 0, let j = parseBenchJSON(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let pass = Pass(j)
+        else {
+            throw BenchError("sealbook bench --rebuild-pass \(mode) (child) failed with exit \(run.status): \(Peer.tail(run.stdout, lines: 3))")
+        }
+        return (pass, j["built"], run.seconds)
+    }
+}
+
+extension Bench {
+    /// Scenario 8's passes, run by the benchmark as child processes (`sealbook bench
+    /// --rebuild-pass read|rebuild`): the JSON of one pass over the log at `url` up to `upTo`.
+    public static func rebuildPass(_ mode: String, url: String, upTo: Int64, asOf: String) throws -> BenchJSON {
+        try RebuildBench.runPass(mode, url: url, upTo: upTo, asOf: asOf)
     }
 }
 
@@ -308,35 +387,41 @@ extension Runner {
             let asOf = RunbookWorkload.horizon(total: sizes.events, slots: sizes.logStreams)
             var reads: [RebuildBench.Pass] = []
             var rebuilds: [RebuildBench.Pass] = []
-            var built: RebuildBench.Built?
+            var walls: [(String, BenchJSON)] = []
+            var built: BenchJSON = .null
             for round in 1...sizes.rebuildRounds {
-                log("scenario 8 (round \(round)/\(sizes.rebuildRounds)): read and decode \(grouped(head)) entries")
-                let r = try RebuildBench.readDecode(url: url, upTo: head)
+                log("scenario 8 (round \(round)/\(sizes.rebuildRounds)): read and decode \(grouped(head)) entries (child process)")
+                let (r, _, readWall) = try RebuildBench.childPass(
+                    "read", binary: options.binary, url: url, upTo: head, asOf: asOf, scratch: options.scratchDirectory)
                 reads.append(r)
-                log("scenario 8: \(formatRate(r.rate)) read and decoded; rebuilding every projection")
-                let (b, what) = try RebuildBench.rebuild(url: url, upTo: head, asOf: asOf)
+                log("scenario 8: \(formatRate(r.rate)) read and decoded; rebuilding every projection (child process)")
+                let (b, what, rebuildWall) = try RebuildBench.childPass(
+                    "rebuild", binary: options.binary, url: url, upTo: head, asOf: asOf, scratch: options.scratchDirectory)
                 rebuilds.append(b)
-                built = what
+                built = what ?? .null
+                walls.append(("round\(round)", .object([("read", .num(readWall, 3)), ("rebuild", .num(rebuildWall, 3))])))
                 log(
-                    "scenario 8: rebuilt at \(formatRate(b.rate)) (fold \(String(format: "%.2f", b.foldSeconds ?? 0)) s, evaluate \(String(format: "%.2f", b.evaluateSeconds ?? 0)) s): \(what.sessions) sessions, \(what.incidents) incidents, \(grouped(Int64(what.controlsEvaluated))) controls"
+                    "scenario 8: rebuilt at \(formatRate(b.rate)) (fold \(String(format: "%.2f", b.foldSeconds ?? 0)) s, evaluate \(String(format: "%.2f", b.evaluateSeconds ?? 0)) s): \(built["sessions"]?.doubleValue.map { Int($0) } ?? 0) sessions, \(built["incidents"]?.doubleValue.map { Int($0) } ?? 0) incidents, \(grouped(Int64(built["controlsEvaluated"]?.doubleValue ?? 0))) controls"
                 )
             }
-            guard let read = reads.max(by: { $0.rate < $1.rate }), let rebuild = rebuilds.max(by: { $0.rate < $1.rate }),
-                let built
-            else { throw BenchError("no round ran") }
+            guard let read = reads.max(by: { $0.rate < $1.rate }), let rebuild = rebuilds.max(by: { $0.rate < $1.rate }) else {
+                throw BenchError("no round ran")
+            }
+            let perRound = zip(rebuilds, reads).map { $0.rate / $1.rate }
             s.details = [
                 ("entries", .int(head)), ("asOf", .string(asOf.rfc3339)), ("decodeThreads", .int(Int64(RebuildBench.parallelism))),
-                ("readDecode", .array(reads.map(\.json))), ("rebuild", .array(rebuilds.map(\.json))), ("built", built.json),
+                ("readDecode", .array(reads.map(\.json))), ("rebuild", .array(rebuilds.map(\.json))),
+                ("ratioPerRound", .array(perRound.map { .num($0, 4) })), ("childWallSeconds", .object(walls)), ("built", built),
                 (
                     "how",
                     .string(
-                        "both read every row with LedgerStore.scan (prefetching reader thread, pages of 8,192, each body parsed and built into an EventBody on \(RebuildBench.parallelism) threads) into ProjectionEvent; the rebuild folds them into a LedgerProjection from seq 1 and evaluates every control of every session and incident (LedgerProjection.evaluate). Best of \(sizes.rebuildRounds) alternating rounds each; no signature is checked by either (scenario 1 measures that)"
+                        "each pass is a child process of its own (sealbook bench --rebuild-pass read|rebuild: a fresh heap, as a rebuild that starts a process has); both read every row with LedgerStore.scan (prefetching reader thread, pages of 8,192, each body parsed and built into an EventBody on \(RebuildBench.parallelism) threads) into ProjectionEvent; the rebuild folds them into a LedgerProjection from seq 1 and evaluates every control of every session and incident (LedgerProjection.evaluate, sessions and incidents on all cores). Rates are events over each pass's own time (from its connection to the last event, or to the evaluation's end); best of \(sizes.rebuildRounds) alternating rounds each; no signature is checked by either (scenario 1 measures that)"
                     )
                 ),
             ]
+            let sessions = built["sessions"]?.doubleValue ?? 0, controls = built["controlsEvaluated"]?.doubleValue ?? 0
             s.settle(
-                figure: rebuild.rate, baseline: read.rate,
-                conditions: [("projectionsBuilt", built.sessions > 0 && built.controlsEvaluated > 0)])
+                figure: rebuild.rate, baseline: read.rate, conditions: [("projectionsBuilt", sessions > 0 && controls > 0)])
             log("scenario 8: ratio \(s.ratio.map { String(format: "%.3f", $0) } ?? "—")")
         } catch {
             s.fail(error)
@@ -369,7 +454,11 @@ extension Runner {
             log("scenario 9: \(built.appended) events appended in \(String(format: "%.1f", buildSeconds)) s; rendering every report")
             var timings = try ReportBench.measure(
                 url: db.url, verification: v, plan: built.plan, lastTime: built.lastTime, runs: sizes.reportRuns)
-            for i in timings.indices {
+            // Through the CLI, each kind in its slowest format (a child process each: start-up and
+            // the verification of the whole ledger included).
+            for kind in ReportBench.Kind.allCases {
+                guard let i = timings.indices.filter({ timings[$0].kind == kind }).max(by: { timings[$0].total < timings[$1].total })
+                else { continue }
                 timings[i].cli = try ReportBench.cli(
                     binary: options.binary, url: db.url, rootKey: keys.root.privateKey.publicKey.base64, kind: timings[i].kind,
                     format: timings[i].format, plan: built.plan, lastTime: built.lastTime, scratch: options.scratchDirectory)
@@ -377,16 +466,16 @@ extension Runner {
             guard let slowest = timings.max(by: { $0.total < $1.total }) else { throw BenchError("no report ran") }
             for t in timings {
                 log(
-                    "scenario 9: \(t.kind.rawValue) \(t.format.rawValue): \(String(format: "%.0f", t.total * 1000)) ms (render \(String(format: "%.0f", t.render * 1000)) ms), CLI \(String(format: "%.0f", (t.cli?.seconds ?? 0) * 1000)) ms, \(t.bytes) bytes"
+                    "scenario 9: \(t.kind.rawValue) \(t.format.rawValue): \(String(format: "%.0f", t.total * 1000)) ms (render \(String(format: "%.0f", t.render * 1000)) ms), \(t.bytes) bytes\(t.cli.map { String(format: "; CLI %.0f ms", $0.seconds * 1000) } ?? "")"
                 )
             }
             // Replay evaluates the projection again after every event of the session, so its time
             // grows with the square of the session's length: measured on prefixes, each run only
-            // when the last one, scaled by the square of the lengths, predicts at most 10 s.
+            // when the last one, scaled by the square of the lengths, predicts at most 8 s.
             var replays: [BenchJSON] = []
             var last: (events: Int, seconds: Double)?
             for k in Array(Set([250, 500, 1_000, 2_000, n].map { min($0, n) })).sorted() {
-                if let last, last.seconds * pow(Double(k) / Double(last.events), 2) > 10 { break }
+                if let last, last.seconds * pow(Double(k) / Double(last.events), 2) > 8 { break }
                 let r = try ReportBench.replay(store: store, plan: built.plan, events: k, verification: v)
                 replays.append(.object([("events", .int(Int64(k))), ("frames", .int(Int64(r.frames))), ("seconds", .num(r.seconds, 3))]))
                 log("scenario 9: replay of the first \(grouped(Int64(k))) events: \(String(format: "%.2f", r.seconds)) s")
@@ -398,11 +487,12 @@ extension Runner {
                 ("slowest", .string("\(slowest.kind.rawValue) \(slowest.format.rawValue)")),
                 ("slowestRenderMs", .ms(timings.map(\.render).max().map { $0 * 1000 })),
                 ("slowestCliMs", .ms(timings.compactMap(\.cli?.seconds).max().map { $0 * 1000 })),
+                ("verifyEntriesPerSec", .num(Double(v.entries) / verifySeconds)),
                 ("reports", .array(timings.map(\.json))), ("replay", .array(replays)),
                 (
                     "how",
                     .string(
-                        "per report: the events sealbook report reads after verifying (LedgerStore.reportEvents into a LedgerSnapshot), Report.session/.compliance/.incident (projection and evaluation), ReportRenderer.render; median of the runs; the figure is the slowest report. Verification of this ledger (verifySeconds) is apart: sealbook report runs it first, and its cost grows with the whole log, not the session (scenario 1). cliMs: the sealbook report command as a child process, verification and start-up included"
+                        "per report: the events sealbook report reads after verifying (LedgerStore.reportEvents into a LedgerSnapshot), Report.session/.compliance/.incident (projection and evaluation), ReportRenderer.render; median of the runs; the figure is the slowest report. Verification of this ledger (verifySeconds) is apart: sealbook report runs it first, and its cost grows with the whole log, not the session (scenario 1). cliMs: the sealbook report command as a child process, verification and start-up included, for each kind in its slowest format"
                     )
                 ),
             ]

@@ -38,10 +38,27 @@ struct Bench: SealbookCommand {
         name: .customLong("keep-databases"),
         help: "Leave the bench_<random>_… databases on the server, to profile or inspect them (drop them yourself).")
     var keepDatabases = false
+    // Scenario 8 runs each of its passes as `sealbook bench --rebuild-pass read|rebuild` in a
+    // child process of its own, on the log database given by --database-url.
+    @Option(name: .customLong("rebuild-pass"), help: ArgumentHelp(visibility: .private)) var rebuildPass: String?
+    @Option(name: .customLong("up-to"), help: ArgumentHelp(visibility: .private)) var upTo: Int64?
+    @Option(name: .customLong("as-of"), help: ArgumentHelp(visibility: .private)) var asOf: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
     func perform(_ o: Output) throws {
+        if let rebuildPass {
+            guard let upTo, let asOf, database.databaseURL != nil else {
+                throw CLIError(.usage, "--rebuild-pass needs --up-to, --as-of and --database-url")
+            }
+            let url = try database.location.conninfo(log: { o.note($0) })
+            do {
+                print(try SealbookBench.Bench.rebuildPass(rebuildPass, url: url, upTo: upTo, asOf: asOf).compact)
+            } catch {
+                throw CLIError(.databaseError, "bench --rebuild-pass \(rebuildPass): \(error)")
+            }
+            return
+        }
         if let events, events < 10 { throw CLIError(.usage, "--events must be at least 10") }
         let adminURL = try database.location.conninfo(log: { o.note($0) })
         let binary =
