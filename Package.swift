@@ -47,7 +47,10 @@ let package = Package(
             swiftSettings: strict),
         // Benchmarks against the real PostgreSQL log, with their baselines (`sealbook bench`).
         .target(
-            name: "SealbookBench", dependencies: ["SealbookCore", "SealbookPostgres", "CSodium"],
+            name: "SealbookBench",
+            dependencies: [
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookProjections", "SealbookReports", "CSodium",
+            ],
             swiftSettings: strict),
         // Reports over the projections: Markdown and HTML (templates in reports/), JSON, OSCAL; replay.
         .target(

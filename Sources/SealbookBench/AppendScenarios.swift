@@ -86,18 +86,19 @@ enum AppendRuns {
     }
 }
 
-/// Single appends through one `LedgerStore`, run in rounds (scenario 7 alternates two of them).
+/// Single appends through one `LedgerStore`, run in rounds (scenario 7 alternates two of them),
+/// round robin over the given streams.
 final class SingleAppender {
     let store: LedgerStore
     let key: KeyFile
-    let streams: Int
+    let streams: [String]
     private var next: Int
     private(set) var latency = LatencySample()
     private var seconds = 0.0
     /// WAL written during this appender's rounds (bytes), when the caller measured it.
     private(set) var walBytes: Int64 = 0
 
-    init(url: String, key: KeyFile, streams: Int, offset: Int = 0) throws {
+    init(url: String, key: KeyFile, streams: [String], offset: Int = 0) throws {
         self.store = try LedgerStore(conninfo: url)
         self.key = key
         self.streams = streams
@@ -113,7 +114,7 @@ final class SingleAppender {
         }
         let start = monotonicSeconds()
         for _ in 0..<count {
-            let e = Workload.newEvent(next, stream: "bench/\(next % streams)")
+            let e = Workload.newEvent(next, stream: streams[next % streams.count])
             let t0 = monotonicSeconds()
             _ = try store.append(e, key: key)
             latency.add(monotonicSeconds() - t0)

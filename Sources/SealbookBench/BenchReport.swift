@@ -146,7 +146,7 @@ struct BenchReport: Sendable {
                 switch s.status {
                 case .reached: "yes"
                 case .missed: "NO"
-                case .notImplemented: "not measured: projections/reports not built yet"
+                case .notImplemented: "not measured" + (s.note.map { ": \($0)" } ?? "")
                 case .peerUnavailable: "no peer (unavailable)"
                 case .peerSkipped: "no peer (--skip-peer)"
                 case .error: "error: " + (s.note ?? "")

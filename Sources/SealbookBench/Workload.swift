@@ -3,8 +3,10 @@ internal import Foundation
 internal import SealbookCore
 internal import SealbookPostgres
 
-/// The benchmark's events: `checklist.item.recorded` bodies of about 400 bytes, signed by a few
-/// enrolled pipeline keys, spread over many streams.
+/// The benchmark's single events (scenarios 4–7, the raw baselines and the libsodium sample
+/// messages): `checklist.item.recorded` bodies of about 400 bytes, signed by a few enrolled
+/// pipeline keys, spread over many streams. The big log is runbook sessions
+/// (``RunbookWorkload``), signed by the keys of every role.
 enum Workload {
     static let ledger = "bench"
     static let type = "checklist.item.recorded"
@@ -38,24 +40,39 @@ enum Workload {
         LedgerStore.NewEvent(stream: stream, type: type, data: data(i))
     }
 
-    /// The keys of a bench ledger: the root (admin) and `writers` pipeline keys.
+    /// The keys of a bench ledger: the root (admin), `writers` pipeline keys, and the
+    /// operators, approvers and incident commanders who sign the runbook sessions.
     struct Keys: Sendable {
         let root: KeyFile
         let writers: [KeyFile]
+        let operators: [KeyFile]
+        let approvers: [KeyFile]
+        let commanders: [KeyFile]
 
         static func make(writers: Int) -> Keys {
-            Keys(
-                root: KeyFile(actor: "root@bench", privateKey: Ed25519.PrivateKey()),
-                writers: (1...writers).map { KeyFile(actor: "pipeline-\($0)@bench", privateKey: Ed25519.PrivateKey()) })
+            func keys(_ n: Int, _ name: String) -> [KeyFile] {
+                (1...n).map { KeyFile(actor: "\(name)-\($0)@bench", privateKey: Ed25519.PrivateKey()) }
+            }
+            return Keys(
+                root: KeyFile(actor: "root@bench", privateKey: Ed25519.PrivateKey()), writers: keys(writers, "pipeline"),
+                operators: keys(3, "dba"), approvers: keys(2, "approver"), commanders: keys(1, "ic"))
+        }
+
+        /// The runbook keys with their role (the writers are the pipeline).
+        var runbookRoles: [(KeyFile, String)] {
+            operators.map { ($0, "operator") } + approvers.map { ($0, "approver") }
+                + commanders.map { ($0, "incident-commander") }
         }
     }
 
-    /// Initializes a ledger in the (empty) database at `url` and enrols the writer keys.
-    static func setUpLedger(url: String, keys: Keys) throws {
+    /// Initializes a ledger in the (empty) database at `url` and enrols the writer keys, and
+    /// with `runbook` the operators, approvers and incident commanders too.
+    static func setUpLedger(url: String, keys: Keys, runbook: Bool = false) throws {
         let store = try LedgerStore(conninfo: url)
         _ = try store.initialize(ledger: ledger, root: keys.root)
-        for k in keys.writers {
-            let d = KeyDescriptor(keyID: k.keyID, publicKey: k.privateKey.publicKey, actor: k.actor, roles: ["pipeline"])
+        let enrol = keys.writers.map { ($0, "pipeline") } + (runbook ? keys.runbookRoles : [])
+        for (k, role) in enrol {
+            let d = KeyDescriptor(keyID: k.keyID, publicKey: k.privateKey.publicKey, actor: k.actor, roles: [role])
             _ = try store.append(.init(stream: FormatV1.keysStream, type: FormatV1.keyEnrolledType, data: d.json), key: keys.root)
         }
     }
@@ -68,8 +85,15 @@ enum Workload {
         return try SignedEvent(signing: body, with: key.privateKey)
     }
 
+    /// The first `count` events of a runbook log with `slots` slots, signed (the libsodium
+    /// sample messages: the messages the verification scenarios check).
+    static func runbookSample(count: Int, slots: Int = 4, keys: Keys) throws -> [SignedEvent] {
+        var positions = [LogBuilder.SlotPosition](repeating: LogBuilder.SlotPosition(), count: slots)
+        return try (0..<count).map { i in try LogBuilder.sign(i, slots: slots, position: &positions[i % slots], keys: keys) }
+    }
+
     /// `count` events chained per stream over `streams` streams, signed in one go (for the raw
-    /// baselines and the libsodium sample messages).
+    /// baselines).
     static func signedSample(count: Int, streams: Int, keys: Keys) throws -> [SignedEvent] {
         var positions = [(seq: Int64, hash: Digest32)](repeating: (0, .zero), count: streams)
         var out: [SignedEvent] = []
@@ -84,26 +108,46 @@ enum Workload {
     }
 }
 
-/// Grows a bench ledger to a given number of events quickly, with exactly what production
-/// writes: events are built and signed in parallel with real keys (`SignedEvent(signing:with:)`),
-/// chained per stream (`streamPrev`), and appended through `LedgerStore.appendSigned` in
-/// batches — the append function assigns `seq` and `chainHash` as it does for every writer.
+/// Grows a bench ledger of runbook sessions (``RunbookWorkload``) to a given number of events
+/// quickly, with exactly what production writes: events are built and signed in parallel with
+/// real keys of the signer's role (`SignedEvent(signing:with:)`), chained per stream
+/// (`streamPrev`), and appended through `LedgerStore.appendSigned` in batches — the append
+/// function assigns `seq` and `chainHash` as it does for every writer. `streams` sessions run
+/// side by side (slots); each slot runs its sessions one after the other.
 final class LogBuilder: Sendable {
     let url: String
     let keys: Workload.Keys
     let streams: Int
     let batch: Int
-    /// Per stream: last streamSeq and eventHash. Only the signing thread touches it while a
-    /// `grow` runs; `grow` returns after that thread has finished.
-    private let positions: Locked<[(seq: Int64, hash: Digest32)]>
+    /// Per slot: the last streamSeq and eventHash of its current session's stream and of that
+    /// session's incident stream. Only the signing thread touches it while a `grow` runs;
+    /// `grow` returns after that thread has finished.
+    private let positions: Locked<[SlotPosition]>
     private let generated = Locked(0)
+
+    struct SlotPosition: Sendable {
+        var session: (seq: Int64, hash: Digest32) = (0, .zero)
+        var incident: (seq: Int64, hash: Digest32) = (0, .zero)
+    }
 
     init(url: String, keys: Workload.Keys, streams: Int = 1000, batch: Int = 1000) {
         self.url = url
         self.keys = keys
         self.streams = streams
         self.batch = batch
-        self.positions = Locked([(seq: Int64, hash: Digest32)](repeating: (0, .zero), count: streams))
+        self.positions = Locked([SlotPosition](repeating: SlotPosition(), count: streams))
+    }
+
+    /// Event `i` of the log signed, with the slot's positions moved on.
+    static func sign(_ i: Int, slots: Int, position: inout SlotPosition, keys: Workload.Keys) throws -> SignedEvent {
+        let s = i % slots, k = i / slots
+        let j = k / RunbookWorkload.sessionLength, o = k % RunbookWorkload.sessionLength
+        if o == 0 { position = SlotPosition() }
+        let plan = RunbookWorkload.Plan(number: j * slots + s)
+        let step = RunbookWorkload.layouts[plan.variant]![o]
+        let e = try RunbookWorkload.sign(plan, step, position: step.incident ? position.incident : position.session, keys: keys)
+        if step.incident { position.incident = (e.body.streamSeq, e.eventHash) } else { position.session = (e.body.streamSeq, e.eventHash) }
+        return e
     }
 
     /// Bench events appended so far (not counting the genesis and key events).
@@ -145,12 +189,9 @@ final class LogBuilder: Sendable {
                         while s < streams {
                             // Events of stream s in [a, b): s, s + streams, s + 2·streams, …
                             var i = lo + ((s - lo % streams) + streams) % streams
-                            let key = keys.writers[s % keys.writers.count]
-                            let stream = "bench/\(s)"
                             while i < b {
                                 do {
-                                    let e = try Workload.sign(i, stream: stream, position: pslots.base[s], key: key)
-                                    pslots.base[s] = (e.body.streamSeq, e.eventHash)
+                                    let e = try LogBuilder.sign(i, slots: streams, position: &pslots.base[s], keys: keys)
                                     slots.base[i - lo] = e
                                 } catch {
                                     failure.withLock { $0 = "cannot build event \(i): \(error)" }

@@ -15,7 +15,18 @@ struct MarkdownContentType: MustacheContentType {
 
     static let always: Set<Character> = ["\\", "`", "*", "[", "]", "<", ">", "|", "&", "~"]
 
+    /// The bytes of the characters ``escape(_:)`` changes: those of ``always``, `_` and the
+    /// line breaks and tab (all ASCII, so a byte of a longer UTF-8 sequence never matches).
+    static let special: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in always.map(String.init).joined() + "_\n\r\t" { for b in String(c).utf8 { t[Int(b)] = true } }
+        return t
+    }()
+
     static func escape(_ text: String) -> String {
+        // Most values (numbers, times, hashes, types, actors) hold none of the characters this
+        // changes: return them as they are without splitting them into characters.
+        if !text.utf8.contains(where: { Self.special[Int($0)] }) { return text }
         let chars = Array(text)
         var out = ""
         out.reserveCapacity(text.count)

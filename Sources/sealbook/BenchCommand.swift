@@ -34,17 +34,39 @@ struct Bench: SealbookCommand {
     var events: Int?
     @Flag(name: .customLong("skip-peer"), help: "Do not install or run the Python eventsourcing peer.") var skipPeer = false
     @Flag(help: "Progress lines on stderr even when it is not a terminal (never with --json).") var progress = false
+    @Flag(
+        name: .customLong("keep-databases"),
+        help: "Leave the bench_<random>_… databases on the server, to profile or inspect them (drop them yourself).")
+    var keepDatabases = false
+    // Scenario 8 runs each of its passes as `sealbook bench --rebuild-pass read|rebuild` in a
+    // child process of its own, on the log database given by --database-url.
+    @Option(name: .customLong("rebuild-pass"), help: ArgumentHelp(visibility: .private)) var rebuildPass: String?
+    @Option(name: .customLong("up-to"), help: ArgumentHelp(visibility: .private)) var upTo: Int64?
+    @Option(name: .customLong("as-of"), help: ArgumentHelp(visibility: .private)) var asOf: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
     func perform(_ o: Output) throws {
+        if let rebuildPass {
+            guard let upTo, let asOf, database.databaseURL != nil else {
+                throw CLIError(.usage, "--rebuild-pass needs --up-to, --as-of and --database-url")
+            }
+            let url = try database.location.conninfo(log: { o.note($0) })
+            do {
+                print(try SealbookBench.Bench.rebuildPass(rebuildPass, url: url, upTo: upTo, asOf: asOf).compact)
+            } catch {
+                throw CLIError(.databaseError, "bench --rebuild-pass \(rebuildPass): \(error)")
+            }
+            return
+        }
         if let events, events < 10 { throw CLIError(.usage, "--events must be at least 10") }
         let adminURL = try database.location.conninfo(log: { o.note($0) })
         let binary =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let showProgress = !output.json && (o.isTerminal || progress)
-        let options = BenchOptions(quick: quick, adminURL: adminURL, events: events, skipPeer: skipPeer, binary: binary)
+        let options = BenchOptions(
+            quick: quick, adminURL: adminURL, events: events, skipPeer: skipPeer, binary: binary, keepDatabases: keepDatabases)
         let outcome = SealbookBench.Bench.run(options) { line in
             if showProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }

@@ -8,7 +8,8 @@ struct BenchCLITests {
     /// Runs `sealbook bench --quick --json` through the built binary against the test server
     /// (a superuser URL: the bench creates and drops its own databases there). Checks the shape
     /// of the result, never a timing: every scenario has a status, measured ones have numeric
-    /// figures and ratios, and 8 and 9 say plainly that they were not measured.
+    /// figures and ratios; 8 rebuilt real projections (sessions, incidents, controls) beside its
+    /// read-and-decode baseline, and 9 rendered every report in every format.
     @Test("bench --quick --json runs every scenario and writes its JSON")
     func quickRun() throws {
         let server = try TestDatabase.serverURL()
@@ -35,10 +36,6 @@ struct BenchCLITests {
             let id = s["id"]?.int64Value ?? 0
             let status = try #require(s["status"]?.stringValue, "scenario \(id) has no status")
             switch id {
-            case 8, 9:
-                #expect(status == "not-implemented", "scenario \(id)")
-                #expect(s["figure"] == nil && s["ratio"] == nil, "scenario \(id) must carry no number")
-                #expect(s["note"]?.stringValue?.contains("not measured") == true)
             case 4, 5, 6:
                 // Compared with the peer: a number when it ran, else said why.
                 #expect(measuredStatuses.contains(status) || peerStatuses.contains(status), "scenario \(id): \(status)")
@@ -59,6 +56,44 @@ struct BenchCLITests {
         // Scenario 6 checked the chain its writers built.
         let s6 = scenarios.first { $0["id"]?.int64Value == 6 }
         #expect(s6?["details"]?["chain"]?["verified"] == JSONValue.bool(true))
+
+        // Scenario 8: both passes read the whole log, and the rebuild made real projections.
+        let s8 = try #require(scenarios.first { $0["id"]?.int64Value == 8 }?["details"])
+        let entries = try #require(s8["entries"]?.int64Value)
+        for pass in ["readDecode", "rebuild"] {
+            let runs = try #require(s8[pass]?.arrayValue, "scenario 8 \(pass)")
+            #expect(!runs.isEmpty)
+            for r in runs {
+                #expect(r["events"]?.int64Value == entries, "scenario 8 \(pass) read every entry")
+                #expect(r["eventsPerSec"]?.doubleValue != nil)
+            }
+        }
+        #expect(s8["rebuild"]?.arrayValue?.first?["evaluateSeconds"]?.doubleValue != nil)
+        let built = try #require(s8["built"])
+        #expect((built["sessions"]?.int64Value ?? 0) > 0)
+        #expect((built["incidents"]?.int64Value ?? 0) > 0)
+        #expect((built["controlsEvaluated"]?.int64Value ?? 0) > 0)
+        #expect((built["checklistLines"]?.int64Value ?? 0) > 0)
+        #expect(s8["ratioPerRound"]?.arrayValue?.first?.doubleValue != nil)
+
+        // Scenario 9: three kinds of report in four formats, each timed from the read to the
+        // bytes and through the CLI, and replay on at least one prefix.
+        let s9 = try #require(scenarios.first { $0["id"]?.int64Value == 9 }?["details"])
+        let reports = try #require(s9["reports"]?.arrayValue)
+        #expect(reports.count == 12)
+        #expect(Set(reports.compactMap { $0["kind"]?.stringValue }) == ["session", "compliance", "incident"])
+        #expect(Set(reports.compactMap { $0["format"]?.stringValue }) == ["md", "html", "json", "oscal"])
+        for r in reports {
+            let what = "\(r["kind"]?.stringValue ?? "?") \(r["format"]?.stringValue ?? "?")"
+            for k in ["totalMs", "readMs", "buildMs", "renderMs"] {
+                #expect(r[k]?.doubleValue != nil, "scenario 9 \(what): \(k)")
+            }
+            #expect((r["bytes"]?.int64Value ?? 0) > 0, "scenario 9 \(what) wrote bytes")
+        }
+        // Each kind also went through the CLI once.
+        #expect(Set(reports.filter { $0["cliMs"]?.doubleValue != nil }.compactMap { $0["kind"]?.stringValue }) == ["session", "compliance", "incident"])
+        #expect(s9["verifySeconds"]?.doubleValue != nil)
+        #expect(s9["replay"]?.arrayValue?.first?["seconds"]?.doubleValue != nil)
 
         // The same document was written under --out, and the databases are gone.
         let file = try #require(doc["file"]?.stringValue)

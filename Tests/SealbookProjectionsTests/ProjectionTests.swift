@@ -127,4 +127,43 @@ struct ProjectionTests {
         // Chain hashes are not carried by session events; everything else is the same.
         #expect(a.sessions == b.sessions)
     }
+
+    @Test("many sessions and incidents (evaluated on all cores) each get the report they get alone, in order")
+    func manySubjects() throws {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        let keyEvents = b.events
+        var subjects: [(session: String, incident: String?)] = []
+        for n in 1...40 {
+            var s = SessionScript(b, id: "m1." + String(repeating: "0", count: 4 - String(n).count) + String(n))
+            s.open()
+            s.prepare(approve: n % 3 != 0)
+            s.upgrade()
+            if n % 4 == 0 { s.validation("immediate", "validate-data", "fail") } else { s.validation("immediate", "validate-data") }
+            if n % 5 != 0 { s.add("session.closed", ["outcome": n % 4 == 0 ? "rolled-back" : "success"]) }
+            b = s.b
+            var incident: String?
+            if n % 4 == 0 {
+                var i = IncidentScript(b, id: "INC-\(n)")
+                i.open(level: 2, session: s.stream)
+                i.action("immediate", afterMs: minute)
+                b = i.b
+                incident = i.stream
+            }
+            subjects.append((s.stream, incident))
+        }
+        let asOf = b.now.adding(milliseconds: hour)
+        let report = try LedgerProjection(events: b.events).evaluate(at: asOf)
+        #expect(report.sessions.map(\.stream) == subjects.map(\.session).sorted())
+        #expect(report.incidents.map(\.incidentID) == subjects.compactMap(\.incident).map { String($0.dropFirst("incident/".count)) }.sorted())
+        for (session, incident) in subjects {
+            let own = b.events.filter { $0.body.stream == session || $0.body.stream == incident }
+            let alone = try LedgerProjection(events: keyEvents + own).evaluate(at: asOf)
+            #expect(report.sessions.filter { $0.stream == session } == alone.sessions, "\(session)")
+            if let incident {
+                let id = String(incident.dropFirst("incident/".count))
+                #expect(report.incidents.filter { $0.incidentID == id } == alone.incidents, "\(incident)")
+            }
+        }
+    }
 }

@@ -61,7 +61,16 @@ public struct Digest32: Sendable, Hashable, Comparable, CustomStringConvertible 
         guard bytes.count == 32 else { return nil }
         var s: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         withUnsafeMutableBytes(of: &s) { dst in
-            for (i, b) in bytes.enumerated() { dst[i] = b }
+            // One copy from contiguous storage (arrays, slices): called across modules this
+            // initializer is not specialized, and a generic element loop costs microseconds.
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { src in dst.copyMemory(from: UnsafeRawBufferPointer(src)) }
+            if copied == nil {
+                var i = 0
+                for b in bytes {
+                    dst[i] = b
+                    i += 1
+                }
+            }
         }
         self.storage = s
     }

@@ -6,6 +6,9 @@ struct Subject {
     let scope: ControlScope
     let id: String
     let events: [ProjectionEvent]
+    /// ``events`` by type, each list in `seq` order: the rules look up the few types they
+    /// name instead of scanning every event of a long session for each rule.
+    let byType: [String: [ProjectionEvent]]
     let anchors: [String: ProjectionEvent]
     let runbook: Runbook?
     // Sessions.
@@ -17,6 +20,9 @@ struct Subject {
     let targetRevision: String?
     // Incidents.
     let incident: IncidentAnalysis?
+
+    /// The subject's events of one type, in `seq` order.
+    func events(ofType type: String) -> [ProjectionEvent] { byType[type] ?? [] }
 
     var closeAnchor: String { scope == .session ? Anchor.sessionClosed : Anchor.incidentClosed }
     var closed: Bool { anchors[closeAnchor] != nil }
@@ -50,12 +56,11 @@ struct Subject {
     }
 
     static func session(id: String, events: [ProjectionEvent], runbook: Runbook?) -> Subject {
-        let opened = events.first { $0.type == "session.opened" }
-        let executing = events.filter {
-            ["command.started", "migration.applied", "migration.rolled-back"].contains($0.type)
-        }
+        let byType = Dictionary(grouping: events, by: \.type)
+        let opened = byType["session.opened"]?.first
+        let executing = ["command.started", "migration.applied", "migration.rolled-back"].flatMap { byType[$0] ?? [] }
         return Subject(
-            scope: .session, id: id, events: events, anchors: sessionAnchors(events), runbook: runbook,
+            scope: .session, id: id, events: events, byType: byType, anchors: sessionAnchors(events), runbook: runbook,
             environment: opened?.data["environment"]?.stringValue, requester: opened,
             executorActors: Set(executing.map(\.actor)), executorKeys: Set(executing.map(\.body.key)),
             migrationID: opened?.data["migrationId"]?.stringValue,
@@ -64,7 +69,8 @@ struct Subject {
 
     static func incident(_ analysis: IncidentAnalysis, runbook: Runbook?) -> Subject {
         Subject(
-            scope: .incident, id: analysis.id, events: analysis.events, anchors: incidentAnchors(analysis.events),
+            scope: .incident, id: analysis.id, events: analysis.events,
+            byType: Dictionary(grouping: analysis.events, by: \.type), anchors: incidentAnchors(analysis.events),
             runbook: runbook, environment: nil, requester: nil, executorActors: [], executorKeys: [], migrationID: nil,
             targetRevision: nil, incident: analysis)
     }
@@ -183,11 +189,11 @@ struct Evaluator {
                         "applies to \(envs.joined(separator: " or ")) sessions; this one is \(subject.environment ?? "of unknown environment")"
                 }
             case .event(let f):
-                if !subject.events.contains(where: f.matches) {
+                if !subject.events(ofType: f.type).contains(where: f.matches) {
                     return "applies only when the \(subject.noun) has a \(f.type) event"
                 }
             case .noEvent(let f):
-                if subject.events.contains(where: f.matches) {
+                if subject.events(ofType: f.type).contains(where: f.matches) {
                     return "does not apply when the \(subject.noun) has a \(f.type) event"
                 }
             case .reached(let anchor):
@@ -264,8 +270,8 @@ struct Evaluator {
         switch rule {
         case .checklistItem(let item, let accept, let allowNA, let timing):
             let r = resolve(timing)
-            let records = subject.events.filter {
-                $0.type == "checklist.item.recorded" && $0.data["item"]?.stringValue == item && r.admits($0)
+            let records = subject.events(ofType: "checklist.item.recorded").filter {
+                $0.data["item"]?.stringValue == item && r.admits($0)
             }
             guard let last = records.last else { return nothingMatched(r, "record of checklist item \(item)") }
             let status = last.data["status"]?.stringValue ?? ""
@@ -281,13 +287,13 @@ struct Evaluator {
 
         case .eventExists(let f, let timing):
             let r = resolve(timing)
-            let found = subject.events.filter { f.matches($0) && r.admits($0) }
+            let found = subject.events(ofType: f.type).filter { f.matches($0) && r.admits($0) }
             guard !found.isEmpty else { return nothingMatched(r, describe(f)) }
             return .pass(found, "\(describe(f)) at seq \(seqs(found))")
 
         case .eventAbsent(let f, let timing):
             let r = resolve(timing)
-            let found = subject.events.filter { f.matches($0) && r.admits($0) }
+            let found = subject.events(ofType: f.type).filter { f.matches($0) && r.admits($0) }
             if !found.isEmpty { return .fail(found, "\(describe(f)) at seq \(seqs(found))") }
             if let u = r.unreached {
                 return subject.closed
@@ -543,8 +549,8 @@ struct Evaluator {
             }
         }
         let scope = a.data["scope"]?.stringValue
-        if let d = subject.events.first(where: {
-            $0.type == "approval.denied" && $0.actor == a.actor && $0.seq > a.seq
+        if let d = subject.events(ofType: "approval.denied").first(where: {
+            $0.actor == a.actor && $0.seq > a.seq
                 && $0.data["scope"]?.stringValue == scope
                 && $0.seq < (revokedBefore ?? Int64.max)
         }) {
@@ -554,8 +560,8 @@ struct Evaluator {
     }
 
     func approvals(scopes: [String], from lo: Int64 = 0, below hi: Int64 = Int64.max) -> [ProjectionEvent] {
-        subject.events.filter {
-            $0.type == "approval.granted" && $0.seq > lo && $0.seq < hi
+        subject.events(ofType: "approval.granted").filter {
+            $0.seq > lo && $0.seq < hi
                 && scopes.contains($0.data["scope"]?.stringValue ?? "")
         }
     }
@@ -653,13 +659,25 @@ struct Evaluator {
     // MARK: Audit-trail pairs and rollbacks
 
     func paired(_ start: String, _ end: String, _ by: String?) -> Outcome {
-        let starts = subject.events.filter { $0.type == start }
-        let ends = subject.events.filter { $0.type == end }
+        let starts = subject.events(ofType: start)
+        let ends = subject.events(ofType: end)
         var unmatched: [ProjectionEvent] = []
         if let by {
+            // A start is matched by a later end with the same `by` value. String values (the
+            // usual case, e.g. commandId) are looked up by their latest end; any other value is
+            // compared with the ends whose value is not a string.
+            var latestEnd: [String: Int64] = [:]
+            var otherEnds: [ProjectionEvent] = []
+            for e in ends {
+                if let k = e.data[by]?.stringValue { latestEnd[k] = max(latestEnd[k] ?? .min, e.seq) } else { otherEnds.append(e) }
+            }
             for s in starts {
                 let key = s.data[by]
-                if !ends.contains(where: { $0.seq > s.seq && $0.data[by] == key }) { unmatched.append(s) }
+                let matched =
+                    if let k = key?.stringValue { (latestEnd[k] ?? .min) > s.seq } else {
+                        otherEnds.contains { $0.seq > s.seq && $0.data[by] == key }
+                    }
+                if !matched { unmatched.append(s) }
             }
         } else {
             var open: [ProjectionEvent] = []

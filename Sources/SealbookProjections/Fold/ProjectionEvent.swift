@@ -8,7 +8,11 @@ public import SealbookRunbook
 /// `onVerified` (``init(_:recordedAt:)``) or from rows a verified read returned. Every time a
 /// projection compares is the body's signed `time`; `recordedAt` is carried for reports only
 /// (a bundle does not have it, and the same log must give the same answer from a bundle).
-public struct ProjectionEvent: Sendable {
+///
+/// Immutable, and a class: a projection, its evaluation and its reports put the same events in
+/// many lists (per session, per type, per control's evidence), and each of those then holds a
+/// reference instead of a copy of every body's strings and data.
+public final class ProjectionEvent: Sendable {
     /// The global position in the log (1, 2, 3, …).
     public let seq: Int64
     /// The signed body.
@@ -31,14 +35,14 @@ public struct ProjectionEvent: Sendable {
     }
 
     /// An entry that passed the verifier (``Verifier/onVerified``).
-    public init(_ entry: VerifiedEntry, recordedAt: String? = nil) {
+    public convenience init(_ entry: VerifiedEntry, recordedAt: String? = nil) {
         self.init(
             seq: entry.seq, body: entry.body, eventHash: entry.eventHash, chainHash: entry.chainHash,
             recordedAt: recordedAt)
     }
 
     /// A session event as the runbook layer reads it back from the database.
-    public init(_ event: SessionEvent) {
+    public convenience init(_ event: SessionEvent) {
         self.init(
             seq: event.seq, body: event.body, eventHash: event.eventHash, chainHash: nil, recordedAt: event.recordedAt)
     }
@@ -52,11 +56,6 @@ public struct ProjectionEvent: Sendable {
 
     /// How a report cites this event.
     var ref: EvidenceRef { EvidenceRef(seq: seq, eventHash: eventHash) }
-
-    /// The same event for the runbook layer's session fold.
-    var sessionEvent: SessionEvent {
-        SessionEvent(seq: seq, body: body, eventHash: eventHash, recordedAt: recordedAt ?? body.time)
-    }
 }
 
 /// A piece of evidence: an event named by its position and its hash, so that anyone holding

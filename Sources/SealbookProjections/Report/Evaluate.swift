@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import SealbookCore
 public import SealbookRunbook
 
@@ -32,16 +33,18 @@ extension LedgerProjection {
         at asOf: Timestamp, catalog: ControlCatalog = .builtIn, runbooks: [Runbook] = LedgerProjection.builtInRunbooks
     ) -> ControlReport {
         let policy = IncidentPolicy(catalog: catalog)
-        var sessionRunbooks: [String: Runbook?] = [:]
-        var sessions: [SessionReport] = []
-        for stream in sessionStreams {
-            let events = sessionEvents(stream)
-            let (report, runbook) = sessionReport(stream, events, catalog: catalog, runbooks: runbooks, asOf: asOf)
-            sessionRunbooks[stream] = .some(runbook)
-            sessions.append(report)
+        // Each session, then each incident, is evaluated on its own: on all cores when there
+        // are many, in order whatever the threads.
+        let streams = sessionStreams
+        let evaluated = Self.inParallel(streams.count) { i in
+            sessionReport(streams[i], sessionEvents(streams[i]), catalog: catalog, runbooks: runbooks, asOf: asOf)
         }
-        var incidents: [IncidentReport] = []
-        for id in incidentIDs {
+        var sessionRunbooks: [String: Runbook?] = [:]
+        for (stream, (_, runbook)) in zip(streams, evaluated) { sessionRunbooks[stream] = .some(runbook) }
+        let sessions = evaluated.map(\.0)
+        let ids = incidentIDs
+        let incidents = Self.inParallel(ids.count) { [sessionRunbooks] i -> IncidentReport in
+            let id = ids[i]
             let events = incidentEvents(id)
             let linked = events.first { $0.type == "incident.opened" }?.data["sessionStream"]?.stringValue
             // The linked session's runbook; the default one when the incident names no session
@@ -56,8 +59,7 @@ extension LedgerProjection {
             var evaluator = Evaluator(
                 catalog: catalog, subject: .incident(analysis, runbook: runbook), asOf: asOf, keys: keys)
             let sessionEvents = linked.map { self.sessionEvents($0) } ?? []
-            incidents.append(
-                incidentReport(analysis, sessionEvents: sessionEvents, runbook: runbook, controls: evaluator.results()))
+            return incidentReport(analysis, sessionEvents: sessionEvents, runbook: runbook, controls: evaluator.results())
         }
         return ControlReport(
             asOf: asOf, lastSeq: lastSeq, lastChainHash: lastChainHash, eventCount: eventCount,
@@ -65,14 +67,32 @@ extension LedgerProjection {
             ruleSetFiles: catalog.files, sessions: sessions, incidents: incidents)
     }
 
+    /// `transform(i)` for every `i` in `0..<count`, in order. With many items and more than one
+    /// core, chunks of them run on all cores (`DispatchQueue.concurrentPerform` hands the
+    /// chunks out as threads free up).
+    static func inParallel<R>(_ count: Int, _ transform: @Sendable (Int) -> R) -> [R] {
+        let chunk = 16
+        let cores = System.activeProcessorCount
+        guard cores > 1, count >= 2 * chunk else { return (0..<count).map(transform) }
+        var out = [R?](repeating: nil, count: count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let slots = ResultSlots(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: (count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(count, (c + 1) * chunk) { slots.base[i] = transform(i) }
+            }
+        }
+        return out.map { $0! }
+    }
+
     private func sessionReport(
         _ stream: String, _ events: [ProjectionEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
     ) -> (SessionReport, Runbook?) {
-        let state = SessionState(events: events.map(\.sessionEvent))
+        var state = SessionState()
+        for e in events { state.apply(seq: e.seq, body: e.body, recordedAt: e.recordedAt ?? e.body.time) }
         let runbook = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
         let subject = Subject.session(id: stream, events: events, runbook: runbook)
         var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
-        let bySeq = Dictionary(events.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
+        let bySeq = Dictionary(events.map { ($0.seq, $0.ref) }, uniquingKeysWith: { a, _ in a })
         var checklists: [ChecklistView] = []
         if let runbook {
             for (stage, lists) in [("pre-migration", runbook.checklists), ("compliance", runbook.compliance)] {
@@ -82,7 +102,7 @@ extension LedgerProjection {
                         return ChecklistLine(
                             item: item.id, title: item.title, critical: item.isCritical,
                             status: rec?.status ?? "missing",
-                            value: rec?.value, unit: rec?.unit, evidence: rec.flatMap { bySeq[$0.seq]?.ref })
+                            value: rec?.value, unit: rec?.unit, evidence: rec.flatMap { bySeq[$0.seq] })
                     }
                     checklists.append(ChecklistView(id: list.id, title: list.title, stage: stage, lines: lines))
                 }
@@ -111,13 +131,8 @@ extension LedgerProjection {
     private func incidentReport(
         _ a: IncidentAnalysis, sessionEvents: [ProjectionEvent], runbook: Runbook?, controls: [ControlResult]
     ) -> IncidentReport {
-        let sessionKinds: Set<String> = [
-            "command.started", "command.finished", "migration.applied", "migration.rolled-back", "validation.recorded",
-            "rollback.started", "rollback.completed", "traffic.stopped", "traffic.resumed", "backup.created",
-            "backup.verified", "notification.sent", "override.recorded", "session.closed",
-        ]
         var seen = Set<Int64>()
-        let timeline = (a.events + sessionEvents.filter { sessionKinds.contains($0.type) })
+        let timeline = (a.events + sessionEvents.filter { Self.incidentTimelineKinds.contains($0.type) })
             .sorted { $0.seq < $1.seq }
             .filter { seen.insert($0.seq).inserted }
             .map(Self.timelineEntry)
@@ -136,6 +151,13 @@ extension LedgerProjection {
             actions: a.events.filter { $0.type == "incident.action.recorded" }.map(Self.timelineEntry),
             evidence: a.events.map(\.ref), controls: controls)
     }
+
+    /// The session events an incident's timeline shows beside its own.
+    static let incidentTimelineKinds: Set<String> = [
+        "command.started", "command.finished", "migration.applied", "migration.rolled-back", "validation.recorded",
+        "rollback.started", "rollback.completed", "traffic.stopped", "traffic.resumed", "backup.created",
+        "backup.verified", "notification.sent", "override.recorded", "session.closed",
+    ]
 
     static func timelineEntry(_ e: ProjectionEvent) -> TimelineEntry {
         TimelineEntry(
@@ -174,4 +196,11 @@ extension LedgerProjection {
         }
         return text.count > 200 ? String(text.prefix(199)) + "…" : text
     }
+}
+
+/// The result slots of ``LedgerProjection/inParallel(_:_:)``.
+// @unchecked Sendable: each chunk writes its own indices, and nothing reads the buffer until
+// `concurrentPerform` has returned.
+private struct ResultSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
 }

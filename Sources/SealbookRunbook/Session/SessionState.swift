@@ -91,19 +91,22 @@ public struct SessionState: Sendable {
     }
 
     /// Applies one event; unknown types only count.
-    public mutating func apply(_ e: SessionEvent) {
-        let d = e.body.data
+    public mutating func apply(_ e: SessionEvent) { apply(seq: e.seq, body: e.body, recordedAt: e.recordedAt) }
+
+    /// Applies one event given by its parts (without building a ``SessionEvent``).
+    public mutating func apply(seq: Int64, body: EventBody, recordedAt: String) {
+        let d = body.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
         eventCount += 1
-        lastSeq = e.seq
-        lastEventAt = e.recordedAt
-        if stream.isEmpty { stream = e.body.stream }
-        switch e.body.type {
+        lastSeq = seq
+        lastEventAt = recordedAt
+        if stream.isEmpty { stream = body.stream }
+        switch body.type {
         case "session.opened":
             opened = true
-            openedAt = e.recordedAt
-            openedBy = e.body.actor
-            sessionID = String(e.body.stream.dropFirst("session/".count))
+            openedAt = recordedAt
+            openedBy = body.actor
+            sessionID = String(body.stream.dropFirst("session/".count))
             environment = s("environment")
             migrationID = s("migrationId")
             changeTicket = s("changeTicket")
@@ -123,49 +126,49 @@ public struct SessionState: Sendable {
         case "checklist.item.recorded":
             guard let item = s("item"), let status = s("status") else { return }
             items[item] = ItemRecord(
-                item: item, status: status, value: s("value"), unit: s("unit"), seq: e.seq, actor: e.body.actor,
+                item: item, status: status, value: s("value"), unit: s("unit"), seq: seq, actor: body.actor,
                 overriddenFrom: d["statusOverridden"]?["requested"]?.stringValue)
         case "approval.granted", "approval.denied":
             approvals.append(
                 Approval(
-                    seq: e.seq, actor: e.body.actor, key: e.body.key, granted: e.body.type == "approval.granted",
+                    seq: seq, actor: body.actor, key: body.key, granted: body.type == "approval.granted",
                     scope: s("scope") ?? ""))
         case "command.started":
             guard let id = s("commandId") else { return }
             let argv = d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
-            commands[id] = Command(commandId: id, startSeq: e.seq, argv: argv, actor: e.body.actor)
+            commands[id] = Command(commandId: id, startSeq: seq, argv: argv, actor: body.actor)
             commandOrder.append(id)
-            executors.insert(e.body.actor)
+            executors.insert(body.actor)
         case "command.finished":
             guard let id = s("commandId") else { return }
-            commands[id]?.finishSeq = e.seq
+            commands[id]?.finishSeq = seq
             commands[id]?.outcome = s("outcome")
             commands[id]?.exitCode = d["exitCode"]?.int64Value
         case "migration.applied", "migration.rolled-back":
-            let applied = e.body.type == "migration.applied"
-            migrations.append((applied, s("fromRevision"), s("toRevision"), e.seq, e.recordedAt))
+            let applied = body.type == "migration.applied"
+            migrations.append((applied, s("fromRevision"), s("toRevision"), seq, recordedAt))
             alembicCurrent = s("toRevision")
-            executors.insert(e.body.actor)
+            executors.insert(body.actor)
         case "documentation.recorded":
-            documents.append((s("kind") ?? "", s("sha256") ?? "", e.seq))
+            documents.append((s("kind") ?? "", s("sha256") ?? "", seq))
         case "backup.created":
-            backups.append((s("backupId") ?? "", nil, e.seq))
+            backups.append((s("backupId") ?? "", nil, seq))
         case "backup.verified":
             let ok = s("result") == "pass"
             if let id = s("backupId"), let i = backups.lastIndex(where: { $0.id == id }) {
                 backups[i].verified = ok
             } else {
-                backups.append((s("backupId") ?? "", ok, e.seq))
+                backups.append((s("backupId") ?? "", ok, seq))
             }
         case "validation.recorded":
-            validations.append((s("phase") ?? "", s("check") ?? "", s("result") ?? "", e.seq))
+            validations.append((s("phase") ?? "", s("check") ?? "", s("result") ?? "", seq))
         case "rollback.started":
-            rollbacks.append((s("kind") ?? "", s("method"), nil, e.seq))
+            rollbacks.append((s("kind") ?? "", s("method"), nil, seq))
         case "rollback.completed":
             if let i = rollbacks.indices.last { rollbacks[i].result = s("result") }
             if let r = s("resultingRevision") { alembicCurrent = r }
         case "override.recorded":
-            overrides.append((s("gate") ?? "", s("justification") ?? "", e.seq))
+            overrides.append((s("gate") ?? "", s("justification") ?? "", seq))
         case "notification.sent":
             notifications += 1
         case "traffic.stopped":

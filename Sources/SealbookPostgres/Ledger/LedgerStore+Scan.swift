@@ -1,0 +1,118 @@
+public import SealbookCore
+internal import Dispatch
+
+/// One entry of the log as ``LedgerStore/scan(upTo:pageSize:parallelism:_:)`` hands it over:
+/// its body decoded and checked against the format's body rules, nothing else checked.
+public struct ScannedEntry: Sendable {
+    public let seq: Int64
+    public let body: EventBody
+    /// The event hash the log recorded for this row.
+    public let eventHash: Digest32
+    /// The chain hash the log recorded for this row.
+    public let chainHash: Digest32
+}
+
+extension LedgerStore {
+    /// Reads the whole log (or `1...upTo`) in `seq` order and decodes every body: rows come in
+    /// pages of `pageSize` from the same prefetching reader thread as ``verify(options:progress:)``
+    /// and ``export(to:upTo:overwrite:now:progress:)`` (its own connection, binary results), each
+    /// body is parsed with the strict parser and built into an ``EventBody`` (its format rules
+    /// checked), and each page goes to `consume` in order while the next one is fetched.
+    ///
+    /// This checks no signature, hash or chain: it is for folding a log that has been verified
+    /// (projections rebuilt from `seq` 1), not for deciding whether it can be trusted. Decoding
+    /// runs on `parallelism` threads per page (1: on the caller's thread).
+    public func scan(
+        upTo: Int64? = nil, pageSize: Int = 8192, parallelism: Int = 1, _ consume: ([ScannedEntry]) throws -> Void
+    ) throws {
+        let last = try upTo ?? maxSeq()
+        guard last >= 1 else { return }
+        let reader = PrefetchingLogReader(conninfo: conninfo, upTo: last, pageSize: pageSize)
+        defer { reader.cancel() }
+        while let page = try reader.next() {
+            try consume(try Self.decode(page, parallelism: parallelism))
+        }
+    }
+
+    /// Decodes one page of stored rows, in order.
+    static func decode(_ page: [RawEntry], parallelism: Int) throws(StoreError) -> [ScannedEntry] {
+        let threads = max(1, min(parallelism, page.count / 256))
+        if threads == 1 {
+            var out: [ScannedEntry] = []
+            out.reserveCapacity(page.count)
+            for raw in page {
+                switch decodeRow(raw) {
+                case .success(let e): out.append(e)
+                case .failure(let e): throw e
+                }
+            }
+            return out
+        }
+        var results = [Result<ScannedEntry, StoreError>?](repeating: nil, count: page.count)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = ScanSlots(base: buffer.baseAddress!)
+            let per = (page.count + threads - 1) / threads
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                for i in (t * per)..<min(page.count, (t + 1) * per) { slots.base[i] = decodeRow(page[i]) }
+            }
+        }
+        var out: [ScannedEntry] = []
+        out.reserveCapacity(page.count)
+        for r in results {
+            switch r! {
+            case .success(let e): out.append(e)
+            case .failure(let e): throw e
+            }
+        }
+        return out
+    }
+
+    private static func decodeRow(_ raw: RawEntry) -> Result<ScannedEntry, StoreError> {
+        guard case .stored(let seq, let bytes, _, let eh, let ch) = raw else {
+            return .failure(.database("a scan reads stored rows only"))
+        }
+        guard let eventHash = Digest32(bytes: eh), let chainHash = Digest32(bytes: ch) else {
+            return .failure(.invalidEvent("seq \(seq): a stored hash is not 32 bytes"))
+        }
+        do {
+            let body = try EventBody(json: try JSONParser.parse(bytes, maxDepth: FormatV1.maxDepth))
+            return .success(ScannedEntry(seq: seq, body: body, eventHash: eventHash, chainHash: chainHash))
+        } catch {
+            return .failure(.invalidEvent("seq \(seq): the stored body does not decode: \(error)"))
+        }
+    }
+
+    /// The events a report reads, up to `head`: the `ledger` and `keys` streams, every stream
+    /// whose id starts with one of `streamPrefixes` (and whose first event is at or before
+    /// `head`), and the events of `types` in any stream, paged by 10,000. What `sealbook report`
+    /// reads after verifying the log; an event can come twice (once by its stream, once by its
+    /// type) and events after `head` can come too: the caller keeps `seq` ≤ `head`, once each.
+    public func reportEvents(upTo head: Int64, streamPrefixes: [String], types: [String]) throws(StoreError)
+        -> [StoredEvent]
+    {
+        var stored: [StoredEvent] = []
+        stored += try events(inStream: FormatV1.ledgerStream)
+        stored += try events(inStream: FormatV1.keysStream)
+        for prefix in streamPrefixes {
+            for s in try streams(prefix: prefix) where s.firstSeq <= head {
+                stored += try events(inStream: s.stream)
+            }
+        }
+        var after: Int64 = 0
+        let page = 10_000
+        while true {
+            let got = try events(ofTypes: types, after: after, limit: page)
+            stored += got
+            guard got.count == page, let last = got.last else { break }
+            after = last.seq
+        }
+        return stored
+    }
+}
+
+/// The result slots of a page decoded in parallel.
+// @unchecked Sendable: each worker writes its own indices, and nothing reads the buffer until
+// `concurrentPerform` has returned.
+private struct ScanSlots<T>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<T>
+}
