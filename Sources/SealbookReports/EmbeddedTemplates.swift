@@ -4,6 +4,7 @@
 /// The report templates carried by the binary: file name -> text (without its final newline).
 let embeddedReportTemplates: [String: String] = [
     "compliance.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{> page-top.html}}
 <h2>Period and scope</h2>
 {{#period}}
@@ -148,6 +149,7 @@ None.
 {{> evidence.md}}
 """####,
     "controls.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{#frameworks}}
 <h3>{{name}}: {{counts.pass}} pass, {{counts.fail}} fail, {{counts.pending}} pending, {{counts.notApplicable}} not applicable</h3>
 <table>
@@ -181,6 +183,7 @@ No control was evaluated.
 {{/frameworks}}
 """####,
     "evidence.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 <h2>Evidence index</h2>
 <p>Every event this report cites, with its full eventHash: find it in the ledger (or in an exported bundle) by seq and check the hash.</p>
 {{#evidenceIndex}}
@@ -217,6 +220,7 @@ No event is cited.
 {{/evidenceIndex}}
 """####,
     "header.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{#header}}
 {{#unverified}}
 <div class="banner" role="alert">
@@ -286,6 +290,7 @@ No event is cited.
 {{/header}}
 """####,
     "incident.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{> page-top.html}}
 <h2>Identification</h2>
 {{#incident}}
@@ -511,6 +516,7 @@ None recorded.
 {{> evidence.md}}
 """####,
     "page-bottom.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{> evidence.html}}
 {{#header}}
 <footer>Computed by sealbook from ledger {{ledger}} up to seq {{seq}} (chainHash <span class="mono">{{chainHash}}</span>), as of {{asOf}}, with control catalog sha256 <span class="mono">{{catalogSHA256}}</span>. Re-rendering from the same log position and as-of gives the same bytes. Format {{format}}.</footer>
@@ -520,6 +526,7 @@ None recorded.
 </html>
 """####,
     "page-top.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 <!DOCTYPE html>
 <html lang="en">
 <head>
@@ -537,6 +544,7 @@ None recorded.
 {{> header.html}}
 """####,
     "session.html.mustache": ####"""
+{{% CONTENT_TYPE: HTML}}
 {{> page-top.html}}
 <h2>Session</h2>
 {{#session}}

@@ -87,15 +87,17 @@ extension LedgerStore {
     /// `head`), and the events of `types` in any stream, paged by 10,000. What `sealbook report`
     /// reads after verifying the log; an event can come twice (once by its stream, once by its
     /// type) and events after `head` can come too: the caller keeps `seq` ≤ `head`, once each.
-    public func reportEvents(upTo head: Int64, streamPrefixes: [String], types: [String]) throws(StoreError)
-        -> [StoredEvent]
-    {
+    /// The streams' bodies are decoded on `parallelism` threads (a session can hold tens of
+    /// thousands of events); the result is the same as with one.
+    public func reportEvents(
+        upTo head: Int64, streamPrefixes: [String], types: [String], parallelism: Int = System.activeProcessorCount
+    ) throws(StoreError) -> [StoredEvent] {
         var stored: [StoredEvent] = []
         stored += try events(inStream: FormatV1.ledgerStream)
         stored += try events(inStream: FormatV1.keysStream)
         for prefix in streamPrefixes {
             for s in try streams(prefix: prefix) where s.firstSeq <= head {
-                stored += try events(inStream: s.stream)
+                stored += try streamEvents(s.stream, parallelism: parallelism)
             }
         }
         var after: Int64 = 0
@@ -107,6 +109,53 @@ extension LedgerStore {
             after = last.seq
         }
         return stored
+    }
+}
+
+extension LedgerStore {
+    /// ``events(inStream:)`` with the bodies decoded on `parallelism` threads: the rows are
+    /// copied out of the result first, then parsed and checked in chunks.
+    func streamEvents(_ stream: String, parallelism: Int) throws(StoreError) -> [StoredEvent] {
+        typealias Row = (seq: Int64, body: [UInt8], eventHash: [UInt8], chainHash: [UInt8], recordedAt: String)
+        let rows: [Row] = try run { c in
+            let r = try c.query(
+                "SELECT seq, body, event_hash, chain_hash, \(unsafeSQL: Self.recordedAtSQL) FROM sealbook.events WHERE stream = \(stream) ORDER BY stream_seq",
+                resultFormat: .binary)
+            return (0..<r.rowCount).map { i in (r.int64(i, 0)!, r.bytes(i, 1)!, r.bytes(i, 2)!, r.bytes(i, 3)!, r.string(i, 4)!) }
+        }
+        @Sendable func decode(_ row: Row) -> Result<StoredEvent, StoreError> {
+            do {
+                let body = try EventBody(json: try JSONParser.parse(row.body, maxDepth: FormatV1.maxDepth))
+                guard let eh = Digest32(bytes: row.eventHash), let ch = Digest32(bytes: row.chainHash) else {
+                    return .failure(.invalidEvent("seq \(row.seq): a stored hash is not 32 bytes"))
+                }
+                return .success(StoredEvent(seq: row.seq, body: body, eventHash: eh, chainHash: ch, recordedAt: row.recordedAt))
+            } catch {
+                return .failure(.invalidEvent("seq \(row.seq): the stored body does not decode: \(error)"))
+            }
+        }
+        let threads = max(1, min(parallelism, rows.count / 256))
+        var results = [Result<StoredEvent, StoreError>?](repeating: nil, count: rows.count)
+        if threads == 1 {
+            for i in rows.indices { results[i] = decode(rows[i]) }
+        } else {
+            results.withUnsafeMutableBufferPointer { buffer in
+                let slots = ScanSlots(base: buffer.baseAddress!)
+                let per = (rows.count + threads - 1) / threads
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    for i in (t * per)..<min(rows.count, (t + 1) * per) { slots.base[i] = decode(rows[i]) }
+                }
+            }
+        }
+        var out: [StoredEvent] = []
+        out.reserveCapacity(rows.count)
+        for r in results {
+            switch r! {
+            case .success(let e): out.append(e)
+            case .failure(let e): throw e
+            }
+        }
+        return out
     }
 }
 
