@@ -4,7 +4,7 @@
 # Expects `say` and `die` to be defined by the caller.
 
 # 1. System packages: the C libraries (through pkg-config) and the PostgreSQL server.
-PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 chromium python3-jsonschema)
+PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 chromium python3-jsonschema time)
 if command -v dpkg >/dev/null 2>&1; then
     missing=()
     for package in "${PACKAGES[@]}"; do

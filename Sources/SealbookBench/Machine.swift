@@ -95,7 +95,7 @@ enum Machine {
 /// What a child process did: its exit status, peak resident set and output.
 struct ChildRun: Sendable {
     let status: Int32
-    /// `ru_maxrss` from `wait4`: the child's peak resident set size, in bytes.
+    /// The child's own peak resident set size, in bytes (through GNU time when installed).
     let peakRSSBytes: Int64
     let seconds: Double
     /// User plus system CPU time of the child (`ru_utime + ru_stime`).
@@ -114,11 +114,19 @@ func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throw
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    // The child's own peak: `ru_maxrss` of a child we spawn directly is at least this process's
+    // peak, which Linux carries into it at exec (posix_spawn shares our memory until then). GNU
+    // time forks the command from its own small process and reports that child's `ru_maxrss`.
+    let timer = "/usr/bin/time"
+    let peakPath = outPath + ".peak"
+    defer { unlink(peakPath) }
+    let timed = FileManager.default.isExecutableFile(atPath: timer)
+    let command = timed ? [timer, "-f", "%M", "-o", peakPath, path] + arguments : [path] + arguments
+    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     defer { for a in argv { free(a) } }
     var pid: pid_t = 0
     let start = monotonicSeconds()
-    let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    let rc = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
     guard rc == 0 else { throw BenchError("cannot start \(path): posix_spawn error \(rc)") }
     var status: Int32 = 0
     var usage = rusage()
@@ -132,8 +140,16 @@ func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throw
     let cpu =
         Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6
-    return ChildRun(
-        status: exit, peakRSSBytes: Int64(usage.ru_maxrss) * 1024, seconds: seconds, cpuSeconds: cpu, stdout: out)
+    var peakKB = Int64(usage.ru_maxrss)
+    if timed {
+        // time's last line is the peak in KB (a line before it may say the command failed).
+        let text = (try? String(contentsOfFile: peakPath, encoding: .utf8)) ?? ""
+        guard let kb = text.split(separator: "\n").last.flatMap({ Int64($0.trimmingCharacters(in: .whitespaces)) }) else {
+            throw BenchError("\(timer) did not report the peak memory of \(path)")
+        }
+        peakKB = kb
+    }
+    return ChildRun(status: exit, peakRSSBytes: peakKB * 1024, seconds: seconds, cpuSeconds: cpu, stdout: out)
 }
 
 /// An error that stops a part of the benchmark, with what went wrong.
