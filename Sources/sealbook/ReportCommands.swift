@@ -92,20 +92,8 @@ struct LogSourceOptions: ParsableArguments {
             let h = try store.head()
             head = (h.seq, h.chainHash)
         }
-        var stored: [StoredEvent] = []
-        stored += try store.events(inStream: FormatV1.ledgerStream)
-        stored += try store.events(inStream: FormatV1.keysStream)
-        for s in try store.streams(prefix: "session/") + store.streams(prefix: "incident/") where s.firstSeq <= head.seq {
-            stored += try store.events(inStream: s.stream)
-        }
-        var after: Int64 = 0
-        let page = 10_000
-        while true {
-            let got = try store.events(ofTypes: LedgerSnapshot.incidentTypes, after: after, limit: page)
-            stored += got
-            guard got.count == page, let last = got.last else { break }
-            after = last.seq
-        }
+        let stored = try store.reportEvents(
+            upTo: head.seq, streamPrefixes: ["session/", "incident/"], types: LedgerSnapshot.incidentTypes)
         let entries = stored.map {
             LedgerSnapshot.Entry(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash)
         }
