@@ -36,28 +36,29 @@ extension LedgerStore {
 
     /// Decodes one page of stored rows, in order.
     static func decode(_ page: [RawEntry], parallelism: Int) throws(StoreError) -> [ScannedEntry] {
-        let threads = max(1, min(parallelism, page.count / 256))
+        try decodeInOrder(page, parallelism: parallelism, decodeRow)
+    }
+
+    /// `decode` applied to every item on up to `parallelism` threads (one per 256 items at
+    /// most), results in the items' order; the first failure in that order is thrown.
+    static func decodeInOrder<Item: Sendable, Decoded>(
+        _ items: [Item], parallelism: Int, _ decode: @Sendable (Item) -> Result<Decoded, StoreError>
+    ) throws(StoreError) -> [Decoded] {
+        let threads = max(1, min(parallelism, items.count / 256))
+        var results = [Result<Decoded, StoreError>?](repeating: nil, count: items.count)
         if threads == 1 {
-            var out: [ScannedEntry] = []
-            out.reserveCapacity(page.count)
-            for raw in page {
-                switch decodeRow(raw) {
-                case .success(let e): out.append(e)
-                case .failure(let e): throw e
+            for i in items.indices { results[i] = decode(items[i]) }
+        } else {
+            results.withUnsafeMutableBufferPointer { buffer in
+                let slots = ScanSlots(base: buffer.baseAddress!)
+                let per = (items.count + threads - 1) / threads
+                DispatchQueue.concurrentPerform(iterations: threads) { t in
+                    for i in (t * per)..<min(items.count, (t + 1) * per) { slots.base[i] = decode(items[i]) }
                 }
             }
-            return out
         }
-        var results = [Result<ScannedEntry, StoreError>?](repeating: nil, count: page.count)
-        results.withUnsafeMutableBufferPointer { buffer in
-            let slots = ScanSlots(base: buffer.baseAddress!)
-            let per = (page.count + threads - 1) / threads
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                for i in (t * per)..<min(page.count, (t + 1) * per) { slots.base[i] = decodeRow(page[i]) }
-            }
-        }
-        var out: [ScannedEntry] = []
-        out.reserveCapacity(page.count)
+        var out: [Decoded] = []
+        out.reserveCapacity(items.count)
         for r in results {
             switch r! {
             case .success(let e): out.append(e)
@@ -134,28 +135,7 @@ extension LedgerStore {
                 return .failure(.invalidEvent("seq \(row.seq): the stored body does not decode: \(error)"))
             }
         }
-        let threads = max(1, min(parallelism, rows.count / 256))
-        var results = [Result<StoredEvent, StoreError>?](repeating: nil, count: rows.count)
-        if threads == 1 {
-            for i in rows.indices { results[i] = decode(rows[i]) }
-        } else {
-            results.withUnsafeMutableBufferPointer { buffer in
-                let slots = ScanSlots(base: buffer.baseAddress!)
-                let per = (rows.count + threads - 1) / threads
-                DispatchQueue.concurrentPerform(iterations: threads) { t in
-                    for i in (t * per)..<min(rows.count, (t + 1) * per) { slots.base[i] = decode(rows[i]) }
-                }
-            }
-        }
-        var out: [StoredEvent] = []
-        out.reserveCapacity(rows.count)
-        for r in results {
-            switch r! {
-            case .success(let e): out.append(e)
-            case .failure(let e): throw e
-            }
-        }
-        return out
+        return try Self.decodeInOrder(rows, parallelism: parallelism, decode)
     }
 }
 
