@@ -40,16 +40,19 @@ let package = Package(
         .target(name: "SealbookRunbook", dependencies: ["SealbookCore"], swiftSettings: strict),
         // Projections: pure folds over verified events; controls as data, evaluated at an explicit as_of.
         .target(name: "SealbookProjections", dependencies: ["SealbookCore", "SealbookRunbook"], swiftSettings: strict),
-        // Operations over a ledger: records typed events through the catalog's checks, reads
-        // sessions back. What the CLI does, a Swift caller (or the HTTP API later) can do here.
+        // The application layer: appends through the catalog and the runbook's rules, reads the
+        // log once and verified for every decision and report (docs/ARCHITECTURE.md). What the
+        // CLI does, a Swift caller (or the HTTP API) does here.
         .target(
-            name: "SealbookKit", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookRunbook"],
+            name: "SealbookKit",
+            dependencies: ["SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookProjections", "SealbookReports"],
             swiftSettings: strict),
         // Benchmarks against the real PostgreSQL log, with their baselines (`sealbook bench`).
         .target(
             name: "SealbookBench",
             dependencies: [
-                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookProjections", "SealbookReports", "CSodium",
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookProjections", "SealbookReports", "SealbookKit",
+                "CSodium",
             ],
             swiftSettings: strict),
         // Reports over the projections: Markdown and HTML (templates in reports/), JSON, OSCAL; replay.

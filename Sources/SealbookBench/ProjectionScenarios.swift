@@ -1,5 +1,6 @@
 internal import Foundation
 internal import SealbookCore
+internal import SealbookKit
 internal import SealbookPostgres
 internal import SealbookProjections
 internal import SealbookReports
@@ -32,8 +33,8 @@ func processPeakRSSBytes() -> Int64? {
     return nil
 }
 
-/// Scenario 8: rebuilding every projection from the log against reading and decoding the same
-/// rows through the same code (``LedgerStore/scan(upTo:pageSize:parallelism:_:)``).
+/// Scenario 8: rebuilding every projection from the log against verifying it alone, through
+/// the one verified read (SealbookKit's `Ledger.read`): the only way events reach a projection.
 enum RebuildBench {
     /// Threads that decode each page: the cores, as the verifier decodes.
     static var parallelism: Int { Machine.cores }
@@ -95,23 +96,30 @@ enum RebuildBench {
         }
     }
 
-    /// (a) Every row read and decoded into the projections' event type, then dropped.
+    /// (a) Every row read and verified (signatures, streams, chain, stored columns), the
+    /// verified events dropped.
     static func readDecode(url: String, upTo: Int64) throws -> Pass {
         let store = try LedgerStore(conninfo: url)
-        var n: Int64 = 0
-        var check = 0
         let usage = processUsage()
         let start = monotonicSeconds()
-        try store.scan(upTo: upTo, parallelism: parallelism) { page in
-            for e in page {
-                let p = ProjectionEvent(seq: e.seq, body: e.body, eventHash: e.eventHash, chainHash: e.chainHash)
-                check &+= p.body.type.utf8.count
-            }
-            n += Int64(page.count)
-        }
+        let log = try Ledger.read(.database, store: store, options: ReadOptions(selection: .none))
         let seconds = monotonicSeconds() - start
-        guard check > 0 || n == 0 else { throw BenchError("nothing decoded") }
-        return Pass(events: n, seconds: seconds, usage: usage)
+        guard log.isVerified else { throw BenchError("the log does not verify: \(log.report.failures.first.map { "\($0)" } ?? "")") }
+        return Pass(events: log.report.entries, seconds: seconds, usage: usage)
+    }
+
+    /// Folds verified events into a projection as the verified read hands them over.
+    // @unchecked Sendable: the verified read calls `apply` on the thread that runs it, in `seq`
+    // order, and the folder is read only after the read has returned.
+    final class Folder: @unchecked Sendable {
+        var projection = LedgerProjection()
+        var seconds = 0.0
+        var failure: ProjectionError?
+        func apply(_ e: VerifiedEvent) {
+            let t0 = monotonicSeconds()
+            do { try projection.apply(e) } catch { failure = failure ?? error }
+            seconds += monotonicSeconds() - t0
+        }
     }
 
     /// What a rebuild produced: proof that the projections did the work.
@@ -140,19 +148,16 @@ enum RebuildBench {
     /// controls, incident analyses: the whole ``ControlReport``).
     static func rebuild(url: String, upTo: Int64, asOf: Timestamp) throws -> (Pass, Built) {
         let store = try LedgerStore(conninfo: url)
-        var projection = LedgerProjection()
-        var n: Int64 = 0
-        var fold = 0.0
+        let folder = Folder()
         let usage = processUsage()
         let start = monotonicSeconds()
-        try store.scan(upTo: upTo, parallelism: parallelism) { page in
-            let t0 = monotonicSeconds()
-            for e in page {
-                try projection.apply(ProjectionEvent(seq: e.seq, body: e.body, eventHash: e.eventHash, chainHash: e.chainHash))
-            }
-            n += Int64(page.count)
-            fold += monotonicSeconds() - t0
+        let log = try Ledger.read(.database, store: store, options: ReadOptions(selection: .none), each: folder.apply)
+        guard log.isVerified, folder.failure == nil else {
+            throw BenchError("the rebuild failed: \(folder.failure.map { "\($0)" } ?? log.report.failures.first.map { "\($0)" } ?? "")")
         }
+        var projection = folder.projection
+        let n = log.report.entries
+        let fold = folder.seconds
         let (report, evaluate) = timed { projection.evaluate(at: asOf) }
         let seconds = monotonicSeconds() - start
         let pass = Pass(events: n, seconds: seconds, usage: usage, foldSeconds: fold, evaluateSeconds: evaluate)
@@ -278,17 +283,9 @@ enum ReportBench {
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
-    /// The snapshot `sealbook report` reads after verifying: the report events up to the
-    /// verified head (``LedgerStore/reportEvents(upTo:streamPrefixes:types:)``).
-    static func snapshot(_ store: LedgerStore, verification v: VerificationReport) throws -> LedgerSnapshot {
-        let stored = try store.reportEvents(
-            upTo: v.lastSeq, streamPrefixes: ["session/", "incident/"], types: LedgerSnapshot.incidentTypes)
-        return LedgerSnapshot(
-            ledger: v.ledger, headSeq: v.lastSeq, headChainHash: v.lastChainHash,
-            verification: VerificationSummary(v, source: "database"),
-            entries: stored.map {
-                LedgerSnapshot.Entry(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash)
-            })
+    /// The snapshot `sealbook report` computes from: one verified read of the whole log.
+    static func snapshot(_ store: LedgerStore) throws -> LedgerSnapshot {
+        try Ledger.reportSnapshot(.database, store: store, trustRoot: nil, allowUnverified: false)
     }
 
     /// The parameters of each kind: the session id, a compliance period covering the session
@@ -301,14 +298,14 @@ enum ReportBench {
         case .incident: return try .incident(plan.incidentID, snapshot: snapshot)
         case .compliance:
             return try .compliance(
-                framework: "all", from: String(plan.opensAt.rfc3339.prefix(10)), to: String(lastTime.rfc3339.prefix(10)),
+                framework: .all, from: String(plan.opensAt.rfc3339.prefix(10)), to: String(lastTime.rfc3339.prefix(10)),
                 snapshot: snapshot)
         }
     }
 
     /// Every kind in every format, `runs` times each: read, build, render, timed apart.
     static func measure(
-        url: String, verification: VerificationReport, plan: RunbookWorkload.Plan, lastTime: Timestamp, runs: Int
+        url: String, plan: RunbookWorkload.Plan, lastTime: Timestamp, runs: Int
     ) throws -> [Timing] {
         let store = try LedgerStore(conninfo: url)
         let renderer = ReportRenderer()
@@ -317,7 +314,7 @@ enum ReportBench {
             for format in ReportFormat.allCases {
                 var t = Timing(kind: kind, format: format)
                 for _ in 0..<runs {
-                    let (snap, read) = try timed { try snapshot(store, verification: verification) }
+                    let (snap, read) = try timed { try snapshot(store) }
                     let (report, build) = try timed { try make(kind, plan: plan, lastTime: lastTime, snapshot: snap) }
                     let (bytes, render) = try timed { try renderer.render(report, as: format) }
                     t.reads.append(read)
@@ -354,20 +351,16 @@ enum ReportBench {
         return run
     }
 
-    /// ``SessionReplay`` of the session cut at its `events`-th event.
-    static func replay(store: LedgerStore, plan: RunbookWorkload.Plan, events: Int, verification v: VerificationReport) throws
+    /// ``SessionReplay`` of the session cut at its `events`-th event (from a verified read of
+    /// the whole log, cut there).
+    static func replay(full: LedgerSnapshot, log: VerifiedLog, plan: RunbookWorkload.Plan, events: Int) throws
         -> (seconds: Double, frames: Int)
     {
-        let stored = try store.events(inStream: plan.stream)
-        let cut = stored[min(events, stored.count) - 1].seq
-        let entries = try store.reportEvents(
-            upTo: cut, streamPrefixes: ["session/", "incident/"], types: LedgerSnapshot.incidentTypes)
+        let stored = log.events.filter { $0.body.stream == plan.stream }
+        let cut = stored[min(events, stored.count) - 1]
         let snap = LedgerSnapshot(
-            ledger: v.ledger, headSeq: cut, headChainHash: stored[min(events, stored.count) - 1].chainHash,
-            verification: VerificationSummary(v, source: "database"),
-            entries: entries.map {
-                LedgerSnapshot.Entry(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash)
-            })
+            ledger: full.ledger, headSeq: cut.seq, headChainHash: cut.chainHash, verification: full.verification,
+            events: log.events)
         let (r, seconds) = try timed { try SessionReplay(session: plan.id, snapshot: snap) }
         return (seconds, r.frames.count)
     }
@@ -415,7 +408,7 @@ extension Runner {
                 (
                     "how",
                     .string(
-                        "each pass is a child process of its own (sealbook bench --rebuild-pass read|rebuild: a fresh heap, as a rebuild that starts a process has); both read every row with LedgerStore.scan (prefetching reader thread, pages of 8,192, each body parsed and built into an EventBody on \(RebuildBench.parallelism) threads) into ProjectionEvent; the rebuild folds them into a LedgerProjection from seq 1 and evaluates every control of every session and incident (LedgerProjection.evaluate, sessions and incidents on all cores). Rates are events over each pass's own time (from its connection to the last event, or to the evaluation's end); best of \(sizes.rebuildRounds) alternating rounds each; no signature is checked by either (scenario 1 measures that)"
+                        "each pass is a child process of its own (sealbook bench --rebuild-pass read|rebuild: a fresh heap, as a rebuild that starts a process has); both read the log through the one verified read (Ledger.read: prefetching reader thread, pages of 8,192, decoding and signature checks on \(RebuildBench.parallelism) threads, every stored column checked); the read pass drops the verified events, the rebuild folds each into a LedgerProjection from seq 1 as it is verified and then evaluates every control of every session and incident (LedgerProjection.evaluate, sessions and incidents on all cores). Rates are events over each pass's own time (from its connection to the last event, or to the evaluation's end); best of \(sizes.rebuildRounds) alternating rounds each"
                     )
                 ),
             ]
@@ -452,8 +445,7 @@ extension Runner {
             }
             guard v.isValid else { throw BenchError("the session's ledger does not verify: \(v.failures.first.map { "\($0)" } ?? "")") }
             log("scenario 9: \(built.appended) events appended in \(String(format: "%.1f", buildSeconds)) s; rendering every report")
-            var timings = try ReportBench.measure(
-                url: db.url, verification: v, plan: built.plan, lastTime: built.lastTime, runs: sizes.reportRuns)
+            var timings = try ReportBench.measure(url: db.url, plan: built.plan, lastTime: built.lastTime, runs: sizes.reportRuns)
             // Through the CLI, each kind in its slowest format (a child process each: start-up and
             // the verification of the whole ledger included).
             for kind in ReportBench.Kind.allCases {
@@ -474,9 +466,11 @@ extension Runner {
             // when the last one, scaled by the square of the lengths, predicts at most 8 s.
             var replays: [BenchJSON] = []
             var last: (events: Int, seconds: Double)?
+            let full = try ReportBench.snapshot(store)
+            let everything = try Ledger.read(.database, store: store, options: ReadOptions(selection: .all))
             for k in Array(Set([250, 500, 1_000, 2_000, n].map { min($0, n) })).sorted() {
                 if let last, last.seconds * pow(Double(k) / Double(last.events), 2) > 8 { break }
-                let r = try ReportBench.replay(store: store, plan: built.plan, events: k, verification: v)
+                let r = try ReportBench.replay(full: full, log: everything, plan: built.plan, events: k)
                 replays.append(.object([("events", .int(Int64(k))), ("frames", .int(Int64(r.frames))), ("seconds", .num(r.seconds, 3))]))
                 log("scenario 9: replay of the first \(grouped(Int64(k))) events: \(String(format: "%.2f", r.seconds)) s")
                 last = (k, r.seconds)
@@ -492,7 +486,7 @@ extension Runner {
                 (
                     "how",
                     .string(
-                        "per report: the events sealbook report reads after verifying (LedgerStore.reportEvents into a LedgerSnapshot), Report.session/.compliance/.incident (projection and evaluation), ReportRenderer.render; median of the runs; the figure is the slowest report. Verification of this ledger (verifySeconds) is apart: sealbook report runs it first, and its cost grows with the whole log, not the session (scenario 1). cliMs: the sealbook report command as a child process, verification and start-up included, for each kind in its slowest format"
+                        "per report: the one verified read of the whole log that sealbook report makes (Ledger.reportSnapshot: verification and the events reports use, in one pass), Report.session/.compliance/.incident (projection and evaluation), ReportRenderer.render; median of the runs; the figure is the slowest report. verifySeconds is verification alone, for the ratio of a report to it. cliMs: the sealbook report command as a child process, verification and start-up included, for each kind in its slowest format"
                     )
                 ),
             ]

@@ -60,9 +60,9 @@ enum RunbookWorkload {
             self.variant = variant ?? RunbookWorkload.variant(n)
             migrationID = "\(String(format: "%04d", n % 10_000))_bench_change_\(n)"
             id = migrationID + "." + String(format: "%08x", UInt32(truncatingIfNeeded: n &* 2_654_435_761))
-            stream = "session/" + id
+            stream = StreamID.session(id)
             incidentID = "INC-BENCH-\(n)"
-            incidentStream = "incident/" + incidentID
+            incidentStream = StreamID.incident(incidentID)
             fromRevision = n == 0 ? "0000_base" : "\(String(format: "%04d", (n - 1) % 10_000))_bench_change_\(n - 1)"
             toRevision = migrationID
             ticket = "CHG-\(20_000 + n)"

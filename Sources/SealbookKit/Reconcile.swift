@@ -1,6 +1,6 @@
 public import SealbookCore
 public import SealbookPostgres
-internal import SealbookRunbook
+public import SealbookRunbook
 internal import Foundation
 
 /// Why a reconciliation could not be made.
@@ -39,8 +39,9 @@ public enum ReconcileError: Error, Sendable, CustomStringConvertible {
 ///
 /// ```swift
 /// let target = try Reconciliation.readTarget(conninfo: "postgresql://auditor@db-prod-1/fingood")
-/// let ledger = try Reconciliation.readLedger(store, scope: .init())
-/// let report = Reconciliation.compare(target: target, ledger: ledger, scope: .init())
+/// let read = try ledger.read(ReadOptions(selection: Reconciliation.selection(for: .init())))
+/// let view = try Reconciliation.ledgerView(read, scope: .init())
+/// let report = Reconciliation.compare(target: target, ledger: view, scope: .init())
 /// if !report.ok { for f in report.findings { print(f.summary) } }
 /// ```
 ///
@@ -375,21 +376,24 @@ public enum Reconciliation {
         public let streams: [String]
     }
 
-    /// Reads what the ledger recorded, within `scope`.
-    public static func readLedger(_ store: LedgerStore, scope: Scope) throws -> LedgerView {
-        var events: [StoredEvent] = []
+    /// The events a reconciliation reads, for ``ledgerView(_:scope:)``.
+    public static func selection(for scope: Scope) -> EventSelection {
+        let types = Set(ledgerTypes)
+        let stream = scope.session.map(StreamID.session)
+        return EventSelection { s, t in types.contains(t) && (stream == nil || s == stream) }
+    }
+
+    /// What the ledger recorded within `scope`, from a verified read of it (made with
+    /// ``selection(for:)``; the server's `recordedAt` of each event is what DDL times are
+    /// compared with).
+    public static func ledgerView(_ log: VerifiedLog, scope: Scope) throws -> LedgerView {
+        guard log.isVerified else { throw LedgerError.unverified(log.report) }
+        let types = Set(ledgerTypes)
+        var events = log.events.filter { types.contains($0.body.type) }
         if let session = scope.session {
-            events = try store.events(inStream: "session/" + session).filter { ledgerTypes.contains($0.body.type) }
+            events = events.filter { $0.body.stream == StreamID.session(session) }
             guard !events.isEmpty else {
                 throw ReconcileError.usage("no session \(session) in the ledger: list them with sealbook session list")
-            }
-        } else {
-            var after: Int64 = 0
-            while true {
-                let page = try store.events(ofTypes: ledgerTypes, after: after, limit: 10_000)
-                events += page
-                guard page.count == 10_000, let last = page.last else { break }
-                after = last.seq
             }
         }
         if let env = scope.environment {
@@ -397,21 +401,20 @@ public enum Reconciliation {
                 events.filter { $0.body.type == "session.opened" && $0.body.data["environment"]?.stringValue == env }.map(\.body.stream))
             events = events.filter { streams.contains($0.body.stream) }
         }
-        events.sort { $0.seq < $1.seq }
 
         var last: RecordedRevision?
         var starts: [String: Int] = [:]  // stream + commandId -> index in commands
         var commands: [CommandWindow] = []
-        var finishes: [String: StoredEvent] = [:]
+        var finishes: [String: VerifiedEvent] = [:]
         var firstMs: Int64?
         var closedMs: Int64?
-        func believe(_ e: StoredEvent, _ revision: JSONValue) {
+        func believe(_ e: VerifiedEvent, _ revision: JSONValue) {
             last = RecordedRevision(
-                seq: e.seq, type: e.body.type, stream: e.body.stream, recordedAt: e.recordedAt, revision: revision.stringValue)
+                seq: e.seq, type: e.body.type, stream: e.body.stream, recordedAt: e.serverTime, revision: revision.stringValue)
         }
         for e in events {
             let d = e.body.data
-            let at = epochMilliseconds(rfc3339: e.recordedAt) ?? 0
+            let at = epochMilliseconds(rfc3339: e.serverTime) ?? 0
             if firstMs == nil { firstMs = at }
             switch e.body.type {
             case "migration.applied", "migration.rolled-back":
@@ -423,7 +426,7 @@ public enum Reconciliation {
                 starts[e.body.stream + "\u{0}" + id] = commands.count
                 commands.append(
                     CommandWindow(
-                        commandId: id, stream: e.body.stream, startedSeq: e.seq, startedAt: e.recordedAt, startedAtMs: at,
+                        commandId: id, stream: e.body.stream, startedSeq: e.seq, startedAt: e.serverTime, startedAtMs: at,
                         finishedSeq: nil, finishedAt: nil, finishedAtMs: nil,
                         argv: d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? [], nextEventAtMs: nil))
             case "command.finished":
@@ -442,14 +445,14 @@ public enum Reconciliation {
             if let f = finishes[key], f.seq > w.startedSeq {
                 commands[i] = CommandWindow(
                     commandId: w.commandId, stream: w.stream, startedSeq: w.startedSeq, startedAt: w.startedAt,
-                    startedAtMs: w.startedAtMs, finishedSeq: f.seq, finishedAt: f.recordedAt,
-                    finishedAtMs: epochMilliseconds(rfc3339: f.recordedAt), argv: w.argv, nextEventAtMs: nil)
+                    startedAtMs: w.startedAtMs, finishedSeq: f.seq, finishedAt: f.serverTime,
+                    finishedAtMs: epochMilliseconds(rfc3339: f.serverTime), argv: w.argv, nextEventAtMs: nil)
             } else {
                 let next = events.first { $0.body.stream == w.stream && $0.seq > w.startedSeq }
                 commands[i] = CommandWindow(
                     commandId: w.commandId, stream: w.stream, startedSeq: w.startedSeq, startedAt: w.startedAt,
                     startedAtMs: w.startedAtMs, finishedSeq: nil, finishedAt: nil, finishedAtMs: nil, argv: w.argv,
-                    nextEventAtMs: next.flatMap { epochMilliseconds(rfc3339: $0.recordedAt) })
+                    nextEventAtMs: next.flatMap { epochMilliseconds(rfc3339: $0.serverTime) })
             }
         }
         var seen = Set<String>()
@@ -760,6 +763,11 @@ extension Reconciliation.Report {
             ("matched", .array(matchedJSON)), ("notes", .array(notes.map(JSONValue.string))),
         ])
     }
+}
+
+extension VerifiedEvent {
+    /// The server's time of recording; the signed time for a source without it (a bundle).
+    fileprivate var serverTime: String { recordedAt ?? body.time }
 }
 
 private func obj(_ members: [(String, JSONValue)]) -> JSONValue {

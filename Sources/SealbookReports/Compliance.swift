@@ -8,7 +8,7 @@ struct PopulationEntry: Sendable {
     /// The session's opening time (its first event's when it has no `session.opened`).
     let start: Timestamp
     /// The event that opened it (its first event).
-    let first: ProjectionEvent?
+    let first: VerifiedEvent?
     let incidents: [String]
     /// The session's controls of the selected frameworks.
     let controls: [ControlResult]

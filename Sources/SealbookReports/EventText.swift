@@ -35,7 +35,7 @@ enum EventText {
     }
 
     /// A few words from an event's data, at most 200 characters, never a whole payload.
-    static func summary(_ e: ProjectionEvent) -> String {
+    static func summary(_ e: VerifiedEvent) -> String {
         let d = e.body.data
         func s(_ k: String) -> String { d[k]?.stringValue ?? "?" }
         func o(_ k: String) -> String? { d[k]?.stringValue }

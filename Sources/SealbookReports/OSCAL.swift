@@ -219,7 +219,7 @@ enum OSCAL {
         return "\(c(.pass)) pass, \(c(.fail)) fail, \(c(.pending)) pending, \(c(.notApplicable)) not applicable"
     }
 
-    static func sessionResult(_ s: SessionReport, events: [ProjectionEvent], controls: [ControlResult], _ r: Report) -> JSONValue
+    static func sessionResult(_ s: SessionReport, events: [VerifiedEvent], controls: [ControlResult], _ r: Report) -> JSONValue
     {
         let h = r.header
         let subject = "session:" + s.sessionID
@@ -275,7 +275,7 @@ enum OSCAL {
             "Controls of incident \(i.incidentID), evaluated as of \(h.asOf.rfc3339) from ledger \(h.ledger) at seq \(h.seq): "
             + summaryText(controls) + "."
         let props: [JSONValue?] = [
-            prop("subject", "incident/" + i.incidentID), prop("incident-status", i.status), prop("session", i.sessionStream),
+            prop("subject", StreamID.incident(i.incidentID)), prop("incident-status", i.status), prop("session", i.sessionStream),
         ]
         return result(
             subject: subject, title: "Incident \(i.incidentID)".oneLine, description: description, start: start, end: end,

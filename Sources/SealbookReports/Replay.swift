@@ -11,7 +11,7 @@ public struct ReplayFrame: Sendable {
     /// The event's signed time: the `as_of` of the state.
     public let asOf: String
     /// The event.
-    public let event: ProjectionEvent
+    public let event: VerifiedEvent
     /// The whole projected state (see ``ReplayState``).
     public let state: JSONValue
     /// The state as keyed lines for people: what ``SessionReplay/changes(at:)`` compares.
@@ -51,8 +51,8 @@ public struct SessionReplay: Sendable {
     public let frames: [ReplayFrame]
 
     public init(session: String, snapshot: LedgerSnapshot) throws(ReportError) {
-        let id = session.hasPrefix("session/") ? String(session.dropFirst("session/".count)) : session
-        stream = "session/" + id
+        let id = StreamID.sessionID(session) ?? session
+        stream = StreamID.session(id)
         sessionID = id
         ledger = snapshot.ledger
         headSeq = snapshot.headSeq
@@ -69,7 +69,7 @@ public struct SessionReplay: Sendable {
         let relevant = snapshot.events.filter { e in
             let s = e.body.stream
             if s == FormatV1.ledgerStream || s == FormatV1.keysStream || s == stream { return true }
-            if s.hasPrefix("incident/"), incidents.contains(String(s.dropFirst("incident/".count))) { return true }
+            if let i = StreamID.incidentID(s), incidents.contains(i) { return true }
             if let i = e.body.data["incidentId"]?.stringValue, incidents.contains(i),
                 e.body.type.hasPrefix("incident.") || e.body.type.hasPrefix("gdpr.")
             {
@@ -228,8 +228,7 @@ public enum ReplayState {
         let report = projection.evaluate(at: asOf)
         let sessionJSON = report.json["sessions"]?.arrayValue?.first { $0["stream"]?.stringValue == stream } ?? .null
         let events = projection.sessionEvents(stream)
-        let state = SessionState(
-            events: events.map { SessionEvent(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, recordedAt: $0.body.time) })
+        let state = SessionState(events: events)
         let approvals: [JSONValue] = state.approvals.map { a in
             JB.obj([
                 ("seq", JB.int(a.seq)), ("actor", .string(a.actor)), ("key", .string(a.key)), ("granted", .bool(a.granted)),
@@ -249,7 +248,9 @@ public enum ReplayState {
         }),
             let executor = state.openedBy
         {
-            let d = PolicyGate.evaluate(state: state, runbook: runbook, executor: executor)
+            let d = PolicyGate.evaluate(state: state, runbook: runbook, executor: executor) { key, seq in
+                projection.keys[key]?.held(.approver, at: seq) ?? false
+            }
             gate = JB.obj([("forActor", .string(executor)), ("open", .bool(d.isOpen)), ("missing", JB.strings(d.missing))])
         }
         return JB.obj([

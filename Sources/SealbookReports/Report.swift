@@ -78,7 +78,7 @@ public struct Report: Sendable {
     let header: ReportHeader
     let content: Content
     /// The snapshot's events by `seq`, to describe the evidence a report cites.
-    let events: [Int64: ProjectionEvent]
+    let events: [Int64: VerifiedEvent]
 
     enum Content: Sendable {
         case session(SessionContent)
@@ -101,7 +101,7 @@ struct SessionContent: Sendable {
     /// The projection's JSON of the session (`ControlReport.json` `sessions[i]`).
     let json: JSONValue
     /// Every event of the session stream, in order.
-    let timeline: [ProjectionEvent]
+    let timeline: [VerifiedEvent]
     let incidents: [IncidentReport]
     let incidentsJSON: [JSONValue]
 }
@@ -152,8 +152,8 @@ extension Report {
     /// The report of one session: its state, checklists, controls, timeline and the incidents
     /// opened from it. `session` is the id, with or without `session/`.
     public static func session(_ session: String, snapshot: LedgerSnapshot, asOf: String? = nil) throws(ReportError) -> Report {
-        let id = session.hasPrefix("session/") ? String(session.dropFirst("session/".count)) : session
-        let stream = "session/" + id
+        let id = StreamID.sessionID(session) ?? session
+        let stream = StreamID.session(id)
         let ev = try Evaluated(snapshot, asOf: asOf)
         guard let s = ev.report.sessions.first(where: { $0.stream == stream }), let json = ev.sessionJSON(stream) else {
             throw .unknownSession(id, known: snapshot.sessionIDs)
@@ -198,9 +198,8 @@ extension Report {
     /// incidents declared in the period. `from` and `to` are dates (`2026-03-01`: `to` is then
     /// inclusive, the whole day) or RFC 3339 times (`to` exclusive).
     public static func compliance(
-        framework: String, from: String, to: String, snapshot: LedgerSnapshot, asOf: String? = nil
+        framework selection: FrameworkSelection, from: String, to: String, snapshot: LedgerSnapshot, asOf: String? = nil
     ) throws(ReportError) -> Report {
-        guard let selection = FrameworkSelection(rawValue: framework.lowercased()) else { throw .unknownFramework(framework) }
         guard let start = PeriodBound.parse(from, end: false) else { throw .invalidTime(option: "--from", value: from) }
         guard let end = PeriodBound.parse(to, end: true) else { throw .invalidTime(option: "--to", value: to) }
         guard start < end else { throw .emptyPeriod(from: start.rfc3339, to: end.rfc3339) }
@@ -227,7 +226,7 @@ extension Report {
         return Report(header: header, content: .compliance(content), events: Self.index(snapshot))
     }
 
-    static func index(_ snapshot: LedgerSnapshot) -> [Int64: ProjectionEvent] {
+    static func index(_ snapshot: LedgerSnapshot) -> [Int64: VerifiedEvent] {
         Dictionary(snapshot.events.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a })
     }
 }

@@ -177,7 +177,7 @@ enum Views {
         ]
     }
 
-    static func timelineRow(_ e: ProjectionEvent) -> View {
+    static func timelineRow(_ e: VerifiedEvent) -> View {
         [
             "seq": String(e.seq), "time": e.body.time, "type": e.body.type, "actor": e.body.actor, "stream": e.body.stream,
             "summary": EventText.summary(e), "hash": EventText.short(e.eventHash),
@@ -328,7 +328,7 @@ enum Views {
     // MARK: Evidence
 
     /// Every cited event once, in `seq` order, with its full hash.
-    static func evidenceIndex(_ refs: [EvidenceRef], events: [Int64: ProjectionEvent]) -> [View] {
+    static func evidenceIndex(_ refs: [EvidenceRef], events: [Int64: VerifiedEvent]) -> [View] {
         var seen = Set<Int64>()
         return refs.sorted().filter { seen.insert($0.seq).inserted }.map { r in
             let e = events[r.seq]

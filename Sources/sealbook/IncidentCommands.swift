@@ -10,18 +10,14 @@ protocol IncidentEventCommand: SealbookCommand {
     var incident: String { get }
     var key: KeyOption { get }
     var database: DatabaseOptions { get }
-    func event() throws -> (String, JSONObject)
+    func event() throws -> RunbookEvent
 }
 
 extension IncidentEventCommand {
     func perform(_ out: Output) throws {
         let ctx = try RunbookContext(out: out, database: database, key: key)
-        let stream = Recorder.incidentStream(incident)
-        guard try ctx.recorder.store.streamPosition(stream).seq > 0 else {
-            throw CLIError(.invalidEvent, "no incident \(incident): open one with sealbook incident open")
-        }
-        let (type, d) = try event()
-        try ctx.record(stream, type, d)
+        let event = try event()
+        ctx.report(RecordedEvent(type: event.type, result: try ctx.ledger.record(event, inIncident: incident, key: ctx.key)))
     }
 }
 
@@ -29,8 +25,8 @@ struct Incident: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open, escalate, act on, resolve and close incidents (one stream per incident: incident/<id>).",
         discussion: """
-            Escalation levels (runbook): 1 standard issues (response 15 min), 2 data integrity
-            (5 min), 3 system failure (immediate). Phases: immediate (0-5 min), assessment
+            Escalation levels (runbook): 1 standard issues (response 15 min), 2 data integrity \
+            (5 min), 3 system failure (immediate). Phases: immediate (0-5 min), assessment \
             (5-15 min), recovery (15+ min).
             """,
         subcommands: [Open.self, Escalate.self, Action.self, Resolve.self, Close.self])
@@ -51,18 +47,16 @@ struct Incident: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            guard (1...3).contains(level) else { throw ValidationError("--level must be 1, 2 or 3") }
+        }
+
         func perform(_ out: Output) throws {
-            guard (1...3).contains(level) else { throw CLIError(.usage, "--level must be 1, 2 or 3") }
             let ctx = try RunbookContext(out: out, database: database, key: key)
-            let iid = id ?? "INC-" + FormatV1.now().prefix(10).replacingOccurrences(of: "-", with: "") + "-" + Hex.encode(secureRandomBytes(3))
-            guard FormatV1.isValidStreamID("incident/" + iid) else { throw CLIError(.usage, "--id: use letters, digits and ._-") }
-            let s = session ?? ProcessInfo.processInfo.environment["SEALBOOK_SESSION"]
-            try ctx.record(
-                Recorder.incidentStream(iid), "incident.opened",
-                data([
-                    ("incidentId", .string(iid)), ("level", .int(level)), ("title", .string(title)), ("trigger", .string(trigger)),
-                    ("sessionStream", s.map { .string(Recorder.sessionStream($0)) }),
-                ]), extra: [("incident", .string(iid))])
+            let (iid, r) = try ctx.ledger.openIncident(
+                id: id, level: level, title: title, trigger: trigger,
+                session: session ?? ProcessInfo.processInfo.environment["SEALBOOK_SESSION"], key: ctx.key)
+            ctx.report(RecordedEvent(type: "incident.opened", result: r), extra: [("incident", .string(iid))])
             out.line("incident \(iid)")
         }
     }
@@ -82,11 +76,8 @@ struct Incident: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            (
-                "incident.escalated",
-                data([("incidentId", .string(incident)), ("fromLevel", .int(from ?? max(1, to - 1))), ("toLevel", .int(to)), ("reason", .string(reason))])
-            )
+        func event() throws -> RunbookEvent {
+            .incidentEscalated(incidentID: incident, fromLevel: from ?? max(1, to - 1), toLevel: to, reason: reason)
         }
     }
 
@@ -98,18 +89,15 @@ struct Incident: ParsableCommand {
                   sealbook incident action INC-20240115-1a2b3c --phase immediate --action "stopped all database writes"
                 """)
         @Argument(help: ArgumentHelp("Incident id.", valueName: "id")) var incident: String
-        @Option(help: ArgumentHelp("immediate, assessment or recovery.", valueName: "phase")) var phase: String
+        @Option(help: ArgumentHelp("The emergency-response phase.", valueName: "phase")) var phase: IncidentPhase
         @Option(help: ArgumentHelp("What was done.", valueName: "text")) var action: String
         @Option(help: ArgumentHelp("Details.", valueName: "text")) var details: String?
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            (
-                "incident.action.recorded",
-                data([("incidentId", .string(incident)), ("phase", .string(phase)), ("action", .string(action)), ("details", details.json)])
-            )
+        func event() throws -> RunbookEvent {
+            .incidentAction(incidentID: incident, phase: phase, action: action, details: details)
         }
     }
 
@@ -127,8 +115,8 @@ struct Incident: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            ("incident.resolved", data([("incidentId", .string(incident)), ("rootCause", .string(rootCause)), ("resolution", .string(resolution))]))
+        func event() throws -> RunbookEvent {
+            .incidentResolved(incidentID: incident, rootCause: rootCause, resolution: resolution)
         }
     }
 
@@ -145,9 +133,7 @@ struct Incident: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            ("incident.closed", data([("incidentId", .string(incident)), ("lessonsLearned", lessons.json)]))
-        }
+        func event() throws -> RunbookEvent { .incidentClosed(incidentID: incident, lessonsLearned: lessons) }
     }
 }
 
@@ -167,7 +153,7 @@ struct GDPR: ParsableCommand {
         @Option(help: ArgumentHelp("Incident id.", valueName: "id")) var incident: String
         @Option(name: .customLong("aware-at"), help: ArgumentHelp("When the controller became aware (RFC 3339 UTC ms).", valueName: "time"))
         var awareAt: String
-        @Option(help: ArgumentHelp("none, risk or high.", valueName: "level")) var risk: String
+        @Option(help: ArgumentHelp("The risk to the rights and freedoms of data subjects.", valueName: "level")) var risk: BreachRisk
         @Option(name: .customLong("category"), help: ArgumentHelp("Category of personal data (repeat).", valueName: "text")) var categories: [String] = []
         @Option(name: .customLong("approx-subjects"), help: ArgumentHelp("Approximate number of data subjects.", valueName: "n")) var approxSubjects: Int64?
         @Option(help: ArgumentHelp("Likely consequences.", valueName: "text")) var consequences: String?
@@ -176,16 +162,10 @@ struct GDPR: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            (
-                "gdpr.breach.assessed",
-                data([
-                    ("incidentId", .string(incident)), ("awareAt", .string(awareAt)), ("risk", .string(risk)),
-                    ("categories", categories.isEmpty ? nil : .array(categories.map(JSONValue.string))),
-                    ("approxSubjects", approxSubjects.map { .int($0) }), ("likelyConsequences", consequences.json),
-                    ("measures", measures.json),
-                ])
-            )
+        func event() throws -> RunbookEvent {
+            .breachAssessed(
+                incidentID: incident, awareAt: awareAt, risk: risk, categories: categories, approxSubjects: approxSubjects,
+                likelyConsequences: consequences, measures: measures)
         }
     }
 
@@ -209,18 +189,10 @@ struct GDPR: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event() throws -> (String, JSONObject) {
-            (
-                "gdpr.authority.notified",
-                data([
-                    ("incidentId", .string(incident)), ("authority", .string(authority)), ("notifiedAt", .string(notifiedAt ?? FormatV1.now())),
-                    (
-                        "contents",
-                        .obj([("nature", .string(nature)), ("dpoContact", .string(dpoContact)), ("consequences", .string(consequences)), ("measures", .string(measures))])
-                    ),
-                    ("delayReason", delayReason.json),
-                ])
-            )
+        func event() throws -> RunbookEvent {
+            .authorityNotified(
+                incidentID: incident, authority: authority, notifiedAt: notifiedAt ?? FormatV1.now(), nature: nature,
+                dpoContact: dpoContact, consequences: consequences, measures: measures, delayReason: delayReason)
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SealbookCore
+import SealbookKit
 import SealbookPostgres
 
 struct Keys: ParsableCommand {
@@ -12,7 +13,7 @@ struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a new Ed25519 key file (mode 0600); prints the public key and key id, never the secret.",
             discussion: """
-                The actor is a pseudonymous id (alice@fingood), never a person's name or e-mail:
+                The actor is a pseudonymous id (alice@fingood), never a person's name or e-mail: \
                 the log is immutable, personal data stays out of it.
 
                 Example:
@@ -50,7 +51,7 @@ struct Keys: ParsableCommand {
         var publicKey: String
         @Option(help: ArgumentHelp("The actor the key belongs to.", valueName: "actor")) var actor: String
         @Option(name: .customLong("role"), help: ArgumentHelp("A role (repeat for several).", valueName: "role"))
-        var roles: [String] = []
+        var roles: [Role] = []
         @Option(help: ArgumentHelp("Admin signing key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
@@ -62,19 +63,14 @@ struct Keys: ParsableCommand {
             }
             guard FormatV1.isValidActor(actor) else { throw CLIError(KeyFileError.invalidActor(actor)) }
             guard !roles.isEmpty else { throw CLIError(.usage, "give at least one --role") }
-            for r in roles where Role(rawValue: r) == nil {
-                throw CLIError(.usage, "unknown role \"\(r)\"; roles: \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
             let signer = try loadSigningKey(key)
-            let d = KeyDescriptor(keyID: pk.keyID, publicKey: pk, actor: actor, roles: roles)
-            let store = try database.open(o)
-            let r = try store.append(
-                LedgerStore.NewEvent(stream: FormatV1.keysStream, type: FormatV1.keyEnrolledType, data: d.json), key: signer)
-            o.line("enrolled \(pk.keyID) for \(actor) with roles \(roles.joined(separator: ", ")) at seq \(r.seq)")
+            let r = try database.ledger(o).enroll(publicKey: pk, actor: actor, roles: roles, signer: signer)
+            let names = roles.map(\.rawValue)
+            o.line("enrolled \(pk.keyID) for \(actor) with roles \(names.joined(separator: ", ")) at seq \(r.seq)")
             o.result(
                 .obj([
                     ("ok", true), ("seq", .int(r.seq)), ("key", .string(pk.keyID)), ("actor", .string(actor)),
-                    ("roles", .array(roles.map { .string($0) })), ("chainHash", .string(r.chainHash.hex)),
+                    ("roles", .array(names.map { .string($0) })), ("chainHash", .string(r.chainHash.hex)),
                 ]))
         }
     }
@@ -97,10 +93,7 @@ struct Keys: ParsableCommand {
                 throw CLIError(.usage, "\(keyID) is not a key id (ed25519: followed by 16 lowercase hex digits)")
             }
             let signer = try loadSigningKey(key)
-            let store = try database.open(o)
-            let data = JSONObject([(key: "key", value: .string(keyID)), (key: "reason", value: .string(reason))])
-            let r = try store.append(
-                LedgerStore.NewEvent(stream: FormatV1.keysStream, type: FormatV1.keyRevokedType, data: data), key: signer)
+            let r = try database.ledger(o).revoke(keyID: keyID, reason: reason, signer: signer)
             o.line("revoked \(keyID) at seq \(r.seq)")
             o.result(.obj([("ok", true), ("seq", .int(r.seq)), ("key", .string(keyID)), ("chainHash", .string(r.chainHash.hex))]))
         }

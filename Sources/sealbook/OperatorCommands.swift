@@ -10,17 +10,16 @@ protocol SessionEventCommand: SealbookCommand {
     var session: SessionOption { get }
     var key: KeyOption { get }
     var database: DatabaseOptions { get }
-    /// The event's type and data.
-    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject)
+    /// The event to record, built from the options (and the open session's verified state).
+    func event(_ session: SessionView) throws -> RunbookEvent
 }
 
 extension SessionEventCommand {
     func perform(_ out: Output) throws {
         let ctx = try RunbookContext(out: out, database: database, key: key)
-        let id = try session.resolve()
-        let (state, _) = try ctx.recorder.openSession(id)
-        let (type, d) = try event(ctx, state)
-        try ctx.record(Recorder.sessionStream(id), type, d)
+        let s = try ctx.ledger.openSession(try session.resolve())
+        let event = try event(s)
+        ctx.report(RecordedEvent(type: event.type, result: try ctx.ledger.record(event, in: s, key: ctx.key)))
     }
 }
 
@@ -28,8 +27,8 @@ struct Approve: SessionEventCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grant (or --deny) approval of the session's change; needs a key with role approver.",
         discussion: """
-            For segregation of duties, an approval counts only from an actor other than the ones
-            who execute the change.
+            For segregation of duties, an approval counts only from an actor other than the ones \
+            who execute the change, signed by a key that holds the approver role.
 
             Example:
               sealbook approve --comment "CAB 2024-01-14 approved" --key bob.key
@@ -44,15 +43,13 @@ struct Approve: SessionEventCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-        if deny {
-            guard let reason else { throw CLIError(.usage, "--deny needs --reason") }
-            return ("approval.denied", data([("scope", .string(scope)), ("reason", .string(reason))]))
-        }
-        let approves: JSONValue? = state.migrationID.map { m in
-            .obj([("migrationId", .string(m)), ("revision", state.alembicTo.json ?? .null)])
-        }
-        return ("approval.granted", data([("scope", .string(scope)), ("approves", approves), ("comment", comment.json)]))
+    func validate() throws {
+        if deny && reason == nil { throw ValidationError("--deny needs --reason") }
+    }
+
+    func event(_ s: SessionView) throws -> RunbookEvent {
+        if deny, let reason { return .approvalDenied(scope: scope, reason: reason) }
+        return .approvalGranted(scope: scope, migrationID: s.state.migrationID, revision: s.state.alembicTo, comment: comment)
     }
 }
 
@@ -71,8 +68,8 @@ struct Notify: SessionEventCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-        ("notification.sent", data([("audience", .string(audience)), ("channel", .string(channel)), ("subject", .string(subject))]))
+    func event(_ s: SessionView) throws -> RunbookEvent {
+        .notificationSent(audience: audience, channel: channel, subject: subject)
     }
 }
 
@@ -95,22 +92,17 @@ struct Doc: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        func event(_ s: SessionView) throws -> RunbookEvent {
             let (sha, size) = try digestFile(file)
             let loc = location ?? URL(fileURLWithPath: file).standardizedFileURL.path
-            return (
-                "documentation.recorded",
-                data([
-                    ("kind", .string(kind)), ("title", title.json), ("sha256", .string(sha)), ("sizeBytes", .int(size)),
-                    ("location", .string(loc)),
-                ])
-            )
+            return .documentationRecorded(kind: kind, title: title, sha256: sha, sizeBytes: size, location: loc)
         }
     }
 }
 
 struct Backup: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record backups and their verification.", subcommands: [Record.self, Verify.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Record backups and their verification.", subcommands: [Record.self, Verify.self])
 
     struct Record: SessionEventCommand {
         static let configuration = CommandConfiguration(
@@ -128,15 +120,10 @@ struct Backup: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
+        func event(_ s: SessionView) throws -> RunbookEvent {
             let digest = try file.map(digestFile)
-            return (
-                "backup.created",
-                data([
-                    ("backupId", .string(backupID)), ("method", .string(method)), ("location", .string(location)),
-                    ("sha256", digest.map { .string($0.sha256) }), ("sizeBytes", digest.map { .int($0.size) }),
-                ])
-            )
+            return .backupCreated(
+                backupID: backupID, method: method, location: location, sha256: digest?.sha256, sizeBytes: digest?.size)
         }
     }
 
@@ -148,7 +135,7 @@ struct Backup: ParsableCommand {
                   sealbook backup verify --backup-id bk-20240115-2200 --result pass --restore-tested
                 """)
         @Option(name: .customLong("backup-id"), help: ArgumentHelp("Backup id.", valueName: "id")) var backupID: String
-        @Option(help: ArgumentHelp("pass or fail.", valueName: "result")) var result: String
+        @Option(help: ArgumentHelp("The result.", valueName: "result")) var result: CheckResult
         @Flag(name: .customLong("restore-tested"), help: "A test restore was done.") var restoreTested = false
         @Option(help: ArgumentHelp("How it was verified.", valueName: "method")) var method: String?
         @OptionGroup var session: SessionOption
@@ -156,14 +143,8 @@ struct Backup: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-            (
-                "backup.verified",
-                data([
-                    ("backupId", .string(backupID)), ("result", .string(result)), ("restoreTested", .bool(restoreTested)),
-                    ("method", method.json),
-                ])
-            )
+        func event(_ s: SessionView) throws -> RunbookEvent {
+            .backupVerified(backupID: backupID, result: result, restoreTested: restoreTested, method: method)
         }
     }
 }
@@ -175,17 +156,17 @@ struct Validate: SessionEventCommand {
             Example:
               sealbook validate --phase immediate --check data-integrity --result pass --details "row counts and totals match"
             """)
-    @Option(help: ArgumentHelp("pre, immediate, extended, long-term or post-rollback.", valueName: "phase")) var phase: String
+    @Option(help: ArgumentHelp("The validation window.", valueName: "phase")) var phase: ValidationPhase
     @Option(help: ArgumentHelp("Which check.", valueName: "check")) var check: String
-    @Option(help: ArgumentHelp("pass or fail.", valueName: "result")) var result: String
+    @Option(help: ArgumentHelp("The result.", valueName: "result")) var result: CheckResult
     @Option(help: ArgumentHelp("Details.", valueName: "text")) var details: String?
     @OptionGroup var session: SessionOption
     @OptionGroup var key: KeyOption
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-        ("validation.recorded", data([("phase", .string(phase)), ("check", .string(check)), ("result", .string(result)), ("details", details.json)]))
+    func event(_ s: SessionView) throws -> RunbookEvent {
+        .validationRecorded(phase: phase, check: check, result: result, details: details)
     }
 }
 
@@ -201,18 +182,15 @@ struct Rollback: ParsableCommand {
                 Example:
                   sealbook rollback start --kind immediate --method alembic-downgrade --reason "data validation failed"
                 """)
-        @Option(help: ArgumentHelp("immediate, standard or emergency.", valueName: "kind")) var kind: String
-        @Option(help: ArgumentHelp("alembic-downgrade, restore-session-backup, restore-latest-verified or manual.", valueName: "method"))
-        var method: String
+        @Option(help: ArgumentHelp("Which rollback.", valueName: "kind")) var kind: RollbackKind
+        @Option(help: ArgumentHelp("How.", valueName: "method")) var method: RollbackMethodChoice
         @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String
         @OptionGroup var session: SessionOption
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-            ("rollback.started", data([("kind", .string(kind)), ("method", .string(method)), ("reason", .string(reason))]))
-        }
+        func event(_ s: SessionView) throws -> RunbookEvent { .rollbackStarted(kind: kind, method: method, reason: reason) }
     }
 
     struct Complete: SessionEventCommand {
@@ -222,22 +200,23 @@ struct Rollback: ParsableCommand {
                 Example:
                   sealbook rollback complete --kind immediate --result success --revision 1975ea83b712
                 """)
-        @Option(help: ArgumentHelp("immediate, standard or emergency.", valueName: "kind")) var kind: String
-        @Option(help: ArgumentHelp("success or failed.", valueName: "result")) var result: String
+        @Option(help: ArgumentHelp("Which rollback.", valueName: "kind")) var kind: RollbackKind
+        @Option(help: ArgumentHelp("The result.", valueName: "result")) var result: RollbackOutcome
         @Option(help: ArgumentHelp("Alembic revision after the rollback.", valueName: "rev")) var revision: String?
         @OptionGroup var session: SessionOption
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-            ("rollback.completed", data([("kind", .string(kind)), ("result", .string(result)), ("resultingRevision", revision.json)]))
+        func event(_ s: SessionView) throws -> RunbookEvent {
+            .rollbackCompleted(kind: kind, result: result, resultingRevision: revision)
         }
     }
 }
 
 struct Traffic: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record that traffic or writes were stopped or resumed.", subcommands: [Stop.self, Resume.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Record that traffic or writes were stopped or resumed.", subcommands: [Stop.self, Resume.self])
 
     struct Stop: SessionEventCommand {
         static let configuration = CommandConfiguration(
@@ -246,16 +225,14 @@ struct Traffic: ParsableCommand {
                 Example:
                   sealbook traffic stop --scope writes --reason "preserve state for investigation"
                 """)
-        @Option(help: ArgumentHelp("traffic or writes.", valueName: "scope")) var scope: String
+        @Option(help: ArgumentHelp("What was stopped.", valueName: "scope")) var scope: TrafficScope
         @Option(help: ArgumentHelp("Why.", valueName: "text")) var reason: String = "runbook procedure"
         @OptionGroup var session: SessionOption
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-            ("traffic.stopped", data([("scope", .string(scope)), ("reason", .string(reason))]))
-        }
+        func event(_ s: SessionView) throws -> RunbookEvent { .trafficStopped(scope: scope, reason: reason) }
     }
 
     struct Resume: SessionEventCommand {
@@ -265,15 +242,13 @@ struct Traffic: ParsableCommand {
                 Example:
                   sealbook traffic resume --scope writes
                 """)
-        @Option(help: ArgumentHelp("traffic or writes.", valueName: "scope")) var scope: String
+        @Option(help: ArgumentHelp("What was resumed.", valueName: "scope")) var scope: TrafficScope
         @OptionGroup var session: SessionOption
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
 
-        func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-            ("traffic.resumed", data([("scope", .string(scope))]))
-        }
+        func event(_ s: SessionView) throws -> RunbookEvent { .trafficResumed(scope: scope) }
     }
 }
 
@@ -293,7 +268,7 @@ struct Monitor: SessionEventCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
-    func event(_ ctx: RunbookContext, _ state: SessionState) throws -> (String, JSONObject) {
-        ("monitoring.observation", data([("metric", .string(metric)), ("value", .string(value)), ("unit", .string(unit)), ("window", window.json)]))
+    func event(_ s: SessionView) throws -> RunbookEvent {
+        .monitoringObservation(metric: metric, value: value, unit: unit, window: window)
     }
 }

@@ -84,7 +84,7 @@ struct Reconcile: SealbookCommand {
         }
         guard let target else { throw CLIError(.usage, "give the target database: --target URL") }
         if installCapture {
-            let r = try mapped { () throws(ReconcileError) in try Reconciliation.installCapture(conninfo: target) }
+            let r = try Reconciliation.installCapture(conninfo: target)
             out.line("DDL capture (version \(Reconciliation.captureVersion)) installed on \(r.server)")
             out.line("installations: \(r.installs), first at \(r.firstInstalledAt); DDL is captured from then on")
             out.result(
@@ -99,13 +99,14 @@ struct Reconcile: SealbookCommand {
             session: session, environment: environment, sinceMs: since.flatMap { Reconciliation.epochMilliseconds(rfc3339: $0) },
             clockSkewMs: clockSkewMs, requireCapture: requireCapture)
         // The target first: an unreachable target fails before the ledger is opened.
-        let state = try mapped { () throws(ReconcileError) in
-            try Reconciliation.readTarget(conninfo: target, versionTable: versionTable, sinceMs: scope.sinceMs)
-        }
-        let store = try database.open(out)
-        let ledger: Reconciliation.LedgerView
-        do { ledger = try Reconciliation.readLedger(store, scope: scope) } catch let e as ReconcileError { throw cliError(e) }
-        let report = Reconciliation.compare(target: state, ledger: ledger, scope: scope)
+        let state = try Reconciliation.readTarget(conninfo: target, versionTable: versionTable, sinceMs: scope.sinceMs)
+        let ledger = try database.ledger(out)
+        let progress = out.progress("verifying")
+        let read = try ledger.read(
+            ReadOptions(trustRoot: ledger.trustRoot, selection: Reconciliation.selection(for: scope)), progress: progress.update)
+        progress.done()
+        let view = try Reconciliation.ledgerView(read, scope: scope)
+        let report = Reconciliation.compare(target: state, ledger: view, scope: scope)
         printText(report, out)
         out.result(report.json)
         if !report.ok { throw ExitCode(Exit.verificationFailed.rawValue) }
@@ -145,18 +146,5 @@ struct Reconcile: SealbookCommand {
         }
         let n = r.findings.count
         out.line("\(n) finding\(n == 1 ? "" : "s"): changes were made outside the ledger")
-    }
-
-    private func mapped<T>(_ body: () throws(ReconcileError) -> T) throws -> T {
-        do { return try body() } catch { throw cliError(error) }
-    }
-
-    private func cliError(_ e: ReconcileError) -> CLIError {
-        switch e {
-        case .targetUnavailable: CLIError(.databaseUnavailable, e.description)
-        case .targetRefused: CLIError(.refusedByDatabase, e.description)
-        case .targetError: CLIError(.databaseError, e.description)
-        case .usage: CLIError(.usage, e.description)
-        }
     }
 }

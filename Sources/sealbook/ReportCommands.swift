@@ -1,6 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import SealbookCore
+import SealbookKit
 import SealbookPostgres
 import SealbookReports
 
@@ -25,100 +26,66 @@ struct LogSourceOptions: ParsableArguments {
     var bundle: String?
     @Flag(
         name: .customLong("allow-unverified"),
-        help: "Render even when the log does not verify; the output then says UNVERIFIED at its top.")
+        help: "Render even when the log does not verify; the output then says UNVERIFIED at its top and names the events left out.")
     var allowUnverified = false
     @OptionGroup var database: DatabaseOptions
 
-    /// Verifies the log (online, or the bundle offline) and reads the events reports use, up to
-    /// the verified head. Refuses a log that does not verify unless --allow-unverified.
+    func validate() throws {
+        if bundle != nil && database.databaseURL != nil {
+            throw ValidationError("--bundle reads offline; do not combine it with --database-url")
+        }
+    }
+
+    var root: Ed25519.PublicKey? {
+        get throws { try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"]) }
+    }
+
+    /// One verified read of the log (online, or the bundle offline) into what reports use.
+    /// Refuses a log that does not verify unless --allow-unverified.
     func snapshot(_ out: Output) throws -> LedgerSnapshot {
-        let options = try verifyOptions()
+        do { return try read(out) } catch LedgerError.unverified(let report) {
+            throw Self.refusal(report)
+        }
+    }
+
+    /// A report refused because the log does not verify: what failed, and how to go on.
+    static func refusal(_ report: VerificationReport) -> CLIError {
+        CLIError(
+            .verificationFailed,
+            LedgerError.unverified(report).description
+                + "; what is computed from it would not be evidence. Pass --allow-unverified to render it anyway, marked UNVERIFIED")
+    }
+
+    private func read(_ out: Output) throws -> LedgerSnapshot {
+        let progress = out.progress("verifying")
+        defer { progress.done() }
         let snapshot: LedgerSnapshot
         if let bundle {
-            if database.databaseURL != nil {
-                throw CLIError(.usage, "--bundle reads offline; do not combine it with --database-url")
-            }
-            do { snapshot = try LedgerSnapshot.bundle(path: bundle, options: options) } catch { throw reportError(error) }
+            snapshot = try Ledger.reportSnapshot(
+                .bundle(path: bundle), store: nil, trustRoot: try root, allowUnverified: allowUnverified,
+                progress: progress.update)
         } else {
-            snapshot = try read(verifying: try database.open(out), options: options, out)
+            snapshot = try Ledger.reportSnapshot(
+                .database, store: try database.open(out), trustRoot: try root, allowUnverified: allowUnverified,
+                progress: progress.update)
         }
-        return try accept(snapshot, out)
-    }
-
-    /// Verifies the log of `store` and reads it (the database path of ``snapshot(_:)``).
-    func snapshot(of store: LedgerStore, _ out: Output, warnUnpinned: Bool = true) throws -> LedgerSnapshot {
-        try accept(try read(verifying: store, options: verifyOptions(), out), out, warnUnpinned: warnUnpinned)
-    }
-
-    /// The trust root, and with --allow-unverified every entry looked at, so that the report
-    /// counts every failure.
-    private func verifyOptions() throws -> VerifyOptions {
-        let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
-        return VerifyOptions(trustRoot: root, reportAll: allowUnverified)
-    }
-
-    private func read(verifying store: LedgerStore, options: VerifyOptions, _ out: Output) throws -> LedgerSnapshot {
-        let progress = out.progress("verifying")
-        let report = try store.verify(options: options, progress: progress.update)
-        progress.done()
-        return try Self.read(store, verification: report)
-    }
-
-    /// Refuses a snapshot of a log that does not verify, unless --allow-unverified.
-    private func accept(_ snapshot: LedgerSnapshot, _ out: Output, warnUnpinned: Bool = true) throws -> LedgerSnapshot {
-        let v = snapshot.verification
-        if !v.verified && !allowUnverified {
-            let first = v.failures.first.map { "; first: \($0)" } ?? ""
-            throw CLIError(
-                .verificationFailed,
-                "the log does not verify (\(v.failureCount) failing entr\(v.failureCount == 1 ? "y" : "ies")\(first)): "
-                    + "what is computed from it would not be evidence. See sealbook verify --all; pass --allow-unverified "
-                    + "to render it anyway, marked UNVERIFIED")
-        }
-        if !v.rootPinned && v.verified && warnUnpinned {
-            out.note("warning: the root was not pinned; pass --trust-root <root public key> (or set SEALBOOK_TRUST_ROOT)")
-        }
+        warnIfUnpinned(snapshot, out)
         return snapshot
     }
 
-    /// Reads what reports use from the database, up to the verified head (or, for a log that
-    /// does not verify, the stored head): the `ledger` and `keys` streams, every `session/` and
-    /// `incident/` stream, and the incident and GDPR events of any stream.
-    static func read(_ store: LedgerStore, verification: VerificationReport) throws -> LedgerSnapshot {
-        let head: (seq: Int64, chainHash: Digest32)
-        if verification.isValid {
-            head = (verification.lastSeq, verification.lastChainHash)
-        } else {
-            let h = try store.head()
-            head = (h.seq, h.chainHash)
+    func warnIfUnpinned(_ snapshot: LedgerSnapshot, _ out: Output) {
+        if !snapshot.verification.rootPinned && snapshot.verification.verified {
+            out.note("warning: the root was not pinned; pass --trust-root <root public key> (or set SEALBOOK_TRUST_ROOT)")
         }
-        let stored = try store.reportEvents(
-            upTo: head.seq, streamPrefixes: ["session/", "incident/"], types: LedgerSnapshot.incidentTypes)
-        let entries = stored.map {
-            LedgerSnapshot.Entry(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash)
-        }
-        return LedgerSnapshot(
-            ledger: verification.ledger, headSeq: head.seq, headChainHash: head.chainHash,
-            verification: VerificationSummary(verification, source: "database"), entries: entries)
     }
 }
 
-/// Maps a report error to the CLI's exit codes.
-func reportError(_ error: any Error) -> CLIError {
-    guard let e = error as? ReportError else { return CLIError(error) }
-    switch e {
-    case .unknownSession, .unknownIncident, .invalidTime, .emptyPeriod, .unknownFramework, .replayPosition:
-        return CLIError(.usage, e.description)
-    case .template, .bundle:
-        return CLIError(.inputUnreadable, e.description)
-    case .bundleInvalid:
-        return CLIError(.verificationFailed, e.description)
-    }
-}
+extension ReportFormat: ExpressibleByArgument {}
+extension FrameworkSelection: ExpressibleByArgument {}
 
 /// How a report is written.
 struct ReportOutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("md, html, json or oscal (OSCAL assessment-results JSON).", valueName: "format")) var format = "md"
+    @Option(help: ArgumentHelp("The format (oscal: OSCAL assessment-results JSON).", valueName: "format")) var format = ReportFormat.md
     @Option(
         name: .customLong("as-of"),
         help: ArgumentHelp(
@@ -141,9 +108,6 @@ struct ReportOutputOptions: ParsableArguments {
     var follow = false
 
     func validate(json: Bool, source: LogSourceOptions) throws {
-        guard ReportFormat(rawValue: format) != nil else {
-            throw CLIError(.usage, "--format \(format): use md, html, json or oscal")
-        }
         if json && out == nil {
             throw CLIError(.usage, "--json describes the file written: give --out FILE, or drop --json to print the report")
         }
@@ -157,33 +121,37 @@ struct ReportOutputOptions: ParsableArguments {
         }
     }
 
-    /// Writes the report `make` computes from the verified log; with --follow, writes it again
-    /// each time the log moves, until SIGINT or SIGTERM.
+    /// Writes the report `make` computes from the verified log; with --follow, verifies the
+    /// entries appended since and writes it again each time the log moves, until SIGINT or SIGTERM.
     func produce(
         _ source: LogSourceOptions, _ o: Output, _ make: (LedgerSnapshot) throws(ReportError) -> SealbookReports.Report
     ) throws {
-        func report(_ snapshot: LedgerSnapshot) throws -> SealbookReports.Report {
-            do { return try make(snapshot) } catch { throw reportError(error) }
-        }
         guard follow else {
-            try write(try report(try source.snapshot(o)), o)
+            try write(try make(try source.snapshot(o)), o)
             return
         }
         let stop = StopRequest.install()
-        let store = try source.database.open(o)
+        let ledger = Ledger(store: try source.database.open(o), trustRoot: try source.root)
         // Listen before the first read, so that no append falls between the two.
-        try store.listenForAppends()
-        var written: Int64?
+        try ledger.store.listenForAppends()
+        let follower = LogFollower(ledger: ledger, allowUnverified: source.allowUnverified)
+        var written = false
         while !stop.isRequested {
-            if try store.head().seq != written {
-                let snapshot = try source.snapshot(of: store, o, warnUnpinned: written == nil)
-                try write(try report(snapshot), o, replace: written != nil)
-                written = snapshot.headSeq
+            let progress = o.progress("verifying")
+            let refreshed: LedgerSnapshot?
+            do { refreshed = try follower.refresh(progress: progress.update) } catch LedgerError.unverified(let report) {
+                throw LogSourceOptions.refusal(report)
+            }
+            progress.done()
+            if let snapshot = refreshed {
+                if !written { source.warnIfUnpinned(snapshot, o) }
+                try write(try make(snapshot), o, replace: written)
+                written = true
                 fflush(nil)  // each --json line reaches a reader as it is written
             }
-            try Self.waitForAppends(store, stop)
+            try Self.waitForAppends(ledger.store, stop)
         }
-        o.note("stopped following at seq \(written ?? 0)")
+        o.note("stopped following at seq \(follower.verifiedSeq)")
     }
 
     /// Waits until an append is announced (then a little longer, to take a burst in one
@@ -207,15 +175,9 @@ struct ReportOutputOptions: ParsableArguments {
     /// Renders `report` and writes it (through a temporary file renamed into place). `replace`:
     /// the file is ours to replace (a --follow rewrite) even without --force.
     func write(_ report: SealbookReports.Report, _ o: Output, replace: Bool = false) throws {
-        let fmt = ReportFormat(rawValue: format)!
-        let renderer: ReportRenderer
-        do {
-            renderer = ReportRenderer(templates: try templates.map { try ReportTemplates.load(directory: $0) } ?? .builtIn)
-        } catch {
-            throw reportError(error)
-        }
-        let bytes: [UInt8]
-        do { bytes = try renderer.render(report, as: fmt) } catch { throw reportError(error) }
+        let fmt = format
+        let renderer = ReportRenderer(templates: try templates.map { try ReportTemplates.load(directory: $0) } ?? .builtIn)
+        let bytes = try renderer.render(report, as: fmt)
         guard let path = out else {
             FileHandle.standardOutput.write(Data(bytes))
             return
@@ -306,7 +268,7 @@ struct Report: ParsableCommand {
                   sealbook report compliance --framework sox --from 2026-01-01 \\
                     --to 2026-03-31 --format html --out q1-sox.html
                 """)
-        @Option(help: ArgumentHelp("sox, pci, gdpr, runbook or all.", valueName: "framework")) var framework = "all"
+        @Option(help: ArgumentHelp("The framework (all: every one).", valueName: "framework")) var framework = FrameworkSelection.all
         @Option(help: ArgumentHelp("Start of the period: a date or an RFC 3339 time.", valueName: "date")) var from: String
         @Option(help: ArgumentHelp("End of the period: a date (included) or an RFC 3339 time (excluded).", valueName: "date"))
         var to: String
@@ -384,13 +346,10 @@ struct Replay: SealbookCommand {
             terminal = t
         }
         let snapshot = try source.snapshot(out)
-        let replay: SessionReplay
-        do { replay = try SessionReplay(session: session, snapshot: snapshot) } catch { throw reportError(error) }
+        let replay = try SessionReplay(session: session, snapshot: snapshot)
         var frame = replay.frames[replay.frames.count - 1]
         if let at {
-            do {
-                if let seq = Int64(at) { frame = try replay.frame(atSeq: seq) } else { frame = try replay.frame(atTime: at) }
-            } catch { throw reportError(error) }
+            if let seq = Int64(at) { frame = try replay.frame(atSeq: seq) } else { frame = try replay.frame(atTime: at) }
         }
         if let terminal {
             terminal.walk(replay, from: at == nil ? 0 : frame.index)

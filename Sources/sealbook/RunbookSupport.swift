@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import SealbookCore
 import SealbookKit
@@ -23,47 +23,41 @@ struct KeyOption: ParsableArguments {
     func load() throws -> KeyFile { try loadSigningKey(key) }
 }
 
-/// Shared plumbing of the runbook commands.
+/// Shared plumbing of the runbook commands: the ledger (whose reads are checked against
+/// `$SEALBOOK_TRUST_ROOT` when it is set), the signing key, and how a recorded event is reported.
 struct RunbookContext {
     let out: Output
-    let recorder: Recorder
+    let ledger: Ledger
     let key: KeyFile
 
     init(out: Output, database: DatabaseOptions, key: KeyOption) throws {
         self.out = out
         self.key = try key.load()
-        self.recorder = Recorder(store: try database.open(out))
+        self.ledger = try database.ledger(out)
     }
 
-    /// Records `type` in `stream` and reports it.
-    @discardableResult
-    func record(_ stream: String, _ type: String, _ data: JSONObject, extra: [(String, JSONValue)] = [], note: String? = nil)
-        throws -> LedgerStore.AppendResult
-    {
-        let r = try recorder.record(stream: stream, type: type, data: data, key: key)
-        out.line("recorded \(type) at seq \(r.seq) (\(r.stream) #\(r.streamSeq))" + (note.map { ": " + $0 } ?? ""))
+    /// Reports a recorded event: a line for people, or the JSON result.
+    func report(_ r: RecordedEvent, extra: [(String, JSONValue)] = []) {
+        let a = r.result
+        out.line("recorded \(r.type) at seq \(a.seq) (\(a.stream) #\(a.streamSeq))" + (r.note.map { ": " + $0 } ?? ""))
         out.result(
             .obj(
                 [
-                    ("ok", true), ("type", .string(type)), ("seq", .int(r.seq)), ("stream", .string(r.stream)),
-                    ("streamSeq", .int(r.streamSeq)), ("eventHash", .string(r.eventHash.hex)),
-                    ("chainHash", .string(r.chainHash.hex)),
+                    ("ok", true), ("type", .string(r.type)), ("seq", .int(a.seq)), ("stream", .string(a.stream)),
+                    ("streamSeq", .int(a.streamSeq)), ("eventHash", .string(a.eventHash.hex)),
+                    ("chainHash", .string(a.chainHash.hex)),
                 ] + extra))
-        return r
+    }
+
+    /// Records `event` in the open session `id` and reports it.
+    func record(_ event: RunbookEvent, inSession id: String) throws {
+        let session = try ledger.openSession(id)
+        report(RecordedEvent(type: event.type, result: try ledger.record(event, in: session, key: key)))
     }
 }
 
-/// Builds a data object, leaving out nil members.
-func data(_ members: [(String, JSONValue?)]) -> JSONObject {
-    JSONObject(members.compactMap { m in m.1.map { (key: m.0, value: $0) } })
-}
-
-extension Optional where Wrapped == String {
-    var json: JSONValue? { map(JSONValue.string) }
-}
-
 /// Reads `K=V` evidence arguments.
-func evidence(_ pairs: [String]) throws -> JSONValue? {
+func evidence(_ pairs: [String]) throws -> JSONObject? {
     guard !pairs.isEmpty else { return nil }
     var o = JSONObject()
     for p in pairs {
@@ -72,7 +66,7 @@ func evidence(_ pairs: [String]) throws -> JSONValue? {
         }
         o[String(p[..<eq])] = .string(String(p[p.index(after: eq)...]))
     }
-    return .object(o)
+    return o
 }
 
 /// SHA-256 and size of a file, streamed.
@@ -91,3 +85,17 @@ func digestFile(_ path: String) throws -> (sha256: String, size: Int64) {
     }
     return (sha.finalize().hex, size)
 }
+
+// The fixed choices of the runbook events, as options whose help lists their values.
+extension Environment: ExpressibleByArgument {}
+extension SessionOutcome: ExpressibleByArgument {}
+extension ItemStatus: ExpressibleByArgument {}
+extension CheckResult: ExpressibleByArgument {}
+extension ValidationPhase: ExpressibleByArgument {}
+extension RollbackKind: ExpressibleByArgument {}
+extension RollbackMethodChoice: ExpressibleByArgument {}
+extension RollbackOutcome: ExpressibleByArgument {}
+extension TrafficScope: ExpressibleByArgument {}
+extension IncidentPhase: ExpressibleByArgument {}
+extension BreachRisk: ExpressibleByArgument {}
+extension Role: ExpressibleByArgument {}

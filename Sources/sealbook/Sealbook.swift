@@ -125,10 +125,8 @@ struct Append: SealbookCommand {
         let object = try readDataObject(data)
         do { try BodyRules.check(.object(object), path: "data", depth: 2) } catch { throw CLIError(error) }
         let signingKey = try loadSigningKey(key)
-        let store = try database.open(out)
         // Typed events meet their schema and role; custom.* ones stay free-form (card-number guard only).
-        try Recorder(store: store).check(type: type, data: object, key: signingKey)
-        let r = try store.append(
+        let r = try database.ledger(out).append(
             LedgerStore.NewEvent(stream: stream, type: type, data: object, idem: idem), key: signingKey,
             expectSeq: expectSeq)
         if r.duplicate {

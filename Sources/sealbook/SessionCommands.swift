@@ -14,7 +14,7 @@ struct Session: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open a session that follows a runbook; prints its id.",
             discussion: """
-                Records session.opened with the runbook's id, version and SHA-256, the environment,
+                Records session.opened with the runbook's id, version and SHA-256, the environment, \
                 the alembic revisions from and to, and the change ticket.
 
                 Example:
@@ -23,7 +23,7 @@ struct Session: ParsableCommand {
                   export SEALBOOK_SESSION=<printed id>
                 """)
         @Option(name: .customLong("migration-id"), help: ArgumentHelp("The migration's id.", valueName: "id")) var migrationID: String
-        @Option(help: ArgumentHelp("production, staging, development or test.", valueName: "env")) var environment: String
+        @Option(help: ArgumentHelp("The environment.", valueName: "env")) var environment: Environment
         @Option(help: ArgumentHelp("Alembic revision before (omit for an empty database).", valueName: "rev")) var from: String?
         @Option(help: ArgumentHelp("Alembic revision after.", valueName: "rev")) var to: String
         @Option(help: ArgumentHelp("Change ticket.", valueName: "ticket")) var ticket: String?
@@ -36,14 +36,10 @@ struct Session: ParsableCommand {
         func perform(_ out: Output) throws {
             let rb = try runbook.map { try Runbook.load(path: $0) } ?? Runbook.builtIn
             let ctx = try RunbookContext(out: out, database: database, key: key)
-            let id = Recorder.newSessionID(migrationID: migrationID)
-            let d = data([
-                ("runbook", .obj([("id", .string(rb.id)), ("version", .string(rb.version)), ("sha256", .string(rb.sha256))])),
-                ("migrationId", .string(migrationID)), ("environment", .string(environment)),
-                ("alembic", .obj([("from", from.map(JSONValue.string) ?? .null), ("to", .string(to))])),
-                ("changeTicket", ticket.json), ("description", description.json),
-            ])
-            try ctx.record(Recorder.sessionStream(id), "session.opened", d, extra: [("session", .string(id))])
+            let (id, r) = try ctx.ledger.openSession(
+                runbook: rb, migrationID: migrationID, environment: environment, from: from, to: to, changeTicket: ticket,
+                description: description, key: ctx.key)
+            ctx.report(RecordedEvent(type: "session.opened", result: r), extra: [("session", .string(id))])
             out.line("session \(id)")
             out.line("export SEALBOOK_SESSION=\(id)")
         }
@@ -56,7 +52,7 @@ struct Session: ParsableCommand {
                 Example:
                   sealbook session close --outcome success --key alice.key
                 """)
-        @Option(help: ArgumentHelp("success, failed, rolled-back or aborted.", valueName: "outcome")) var outcome: String
+        @Option(help: ArgumentHelp("How the session ended.", valueName: "outcome")) var outcome: SessionOutcome
         @Option(help: ArgumentHelp("A closing summary.", valueName: "text")) var summary: String?
         @OptionGroup var session: SessionOption
         @OptionGroup var key: KeyOption
@@ -65,17 +61,15 @@ struct Session: ParsableCommand {
 
         func perform(_ out: Output) throws {
             let ctx = try RunbookContext(out: out, database: database, key: key)
-            let id = try session.resolve()
-            let (state, _) = try ctx.recorder.openSession(id)
-            try ctx.record(
-                Recorder.sessionStream(id), "session.closed",
-                data([("outcome", .string(outcome)), ("alembicCurrent", state.alembicCurrent.json), ("summary", summary.json)]))
+            let s = try ctx.ledger.openSession(try session.resolve())
+            let event = RunbookEvent.sessionClosed(outcome: outcome, alembicCurrent: s.state.alembicCurrent, summary: summary)
+            ctx.report(RecordedEvent(type: event.type, result: try ctx.ledger.record(event, in: s, key: ctx.key)))
         }
     }
 
     struct List: SealbookCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List sessions with their environment, migration and outcome.",
+            abstract: "List sessions with their environment, migration and outcome (from the verified log).",
             discussion: """
                 Example:
                   sealbook session list --json
@@ -84,19 +78,18 @@ struct Session: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func perform(_ out: Output) throws {
-            let store = try database.open(out)
-            let recorder = Recorder(store: store)
+            let ledger = try database.ledger(out)
             var rows: [JSONValue] = []
-            for s in try store.streams(prefix: "session/") {
-                let id = String(s.stream.dropFirst("session/".count))
-                guard let (state, _) = try? recorder.session(id) else { continue }
+            for s in try ledger.sessions() {
+                let state = s.state
                 let status = state.closed ? (state.outcome ?? "closed") : "open"
-                out.line("\(id)  \(state.environment ?? "?")  \(state.migrationID ?? "?")  \(status)  \(s.count) events")
+                out.line("\(s.id)  \(state.environment ?? "?")  \(state.migrationID ?? "?")  \(status)  \(s.events.count) events")
                 rows.append(
                     .obj([
-                        ("session", .string(id)), ("environment", state.environment.json ?? .null),
-                        ("migrationId", state.migrationID.json ?? .null), ("status", .string(status)),
-                        ("events", .int(s.count)), ("firstSeq", .int(s.firstSeq)), ("lastSeq", .int(s.lastSeq)),
+                        ("session", .string(s.id)), ("environment", state.environment.map(JSONValue.string) ?? .null),
+                        ("migrationId", state.migrationID.map(JSONValue.string) ?? .null), ("status", .string(status)),
+                        ("events", .int(Int64(s.events.count))), ("firstSeq", .int(s.events.first?.seq ?? 0)),
+                        ("lastSeq", .int(s.events.last?.seq ?? 0)),
                     ]))
             }
             if rows.isEmpty { out.line("no sessions yet: sealbook session open …") }
@@ -108,6 +101,9 @@ struct Session: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a session: checklist against its runbook, approvals, commands, validations, the gate.",
             discussion: """
+                Everything shown comes from the verified log: a log that does not verify is refused \
+                (exit 1).
+
                 Example:
                   sealbook session show 2024_01_15_add_fee_index.3f9a1c2e
                 """)
@@ -120,9 +116,10 @@ struct Session: ParsableCommand {
             guard let sid = id ?? ProcessInfo.processInfo.environment["SEALBOOK_SESSION"] else {
                 throw CLIError(.usage, "give a session id or set SEALBOOK_SESSION")
             }
-            let recorder = Recorder(store: try database.open(out))
-            let (state, events) = try recorder.session(sid)
-            let rb = try recorder.runbook(for: state, file: runbook)
+            let ledger = try database.ledger(out)
+            let view = try ledger.session(sid)
+            let state = view.state
+            let rb = try view.runbook(file: runbook)
             out.line("session \(sid): \(state.migrationID ?? "?") in \(state.environment ?? "?"), \(state.closed ? "closed (\(state.outcome ?? "?"))" : "open")")
             out.line("runbook \(rb.id) \(rb.version) sha256 \(rb.sha256)")
             out.line("alembic \(state.alembicFrom ?? "(empty)") -> \(state.alembicTo ?? "?"), current \(state.alembicCurrent ?? "unknown")")
@@ -146,19 +143,24 @@ struct Session: ParsableCommand {
                 out.line("command \(id): \(c.argv.joined(separator: " ")) -> \(c.outcome ?? "running or lost")\(c.exitCode.map { " (exit \($0))" } ?? "")")
             }
             for v in state.validations { out.line("validation \(v.phase) \(v.check): \(v.result) @seq \(v.seq)") }
-            let gate = PolicyGate.evaluate(state: state, runbook: rb, executor: state.openedBy ?? "")
-            if state.environment == "production" {
+            let gate = view.gate(executor: state.openedBy ?? "", runbook: rb)
+            if state.environment == Environment.production.rawValue {
                 out.line(gate.isOpen ? "production gate: open" : "production gate: closed")
                 for m in gate.missing { out.line("  - \(m)") }
             }
+            let (seq, chain) = view.log.head
+            out.line("verified log: seq \(seq) chainHash \(chain.hex)\(view.log.report.rootPinned ? " (root pinned)" : "")")
             out.result(
                 .obj([
-                    ("ok", true), ("session", .string(sid)), ("environment", state.environment.json ?? .null),
-                    ("migrationId", state.migrationID.json ?? .null), ("closed", .bool(state.closed)),
-                    ("outcome", state.outcome.json ?? .null), ("runbook", .string(rb.id)), ("runbookSha256", .string(rb.sha256)),
-                    ("alembicCurrent", state.alembicCurrent.json ?? .null), ("events", .int(Int64(events.count))),
-                    ("checklist", .array(items)), ("approvals", .int(Int64(state.approvals.count))),
-                    ("gateOpen", .bool(gate.isOpen)), ("gateMissing", .array(gate.missing.map(JSONValue.string))),
+                    ("ok", true), ("session", .string(sid)), ("environment", state.environment.map(JSONValue.string) ?? .null),
+                    ("migrationId", state.migrationID.map(JSONValue.string) ?? .null), ("closed", .bool(state.closed)),
+                    ("outcome", state.outcome.map(JSONValue.string) ?? .null), ("runbook", .string(rb.id)),
+                    ("runbookSha256", .string(rb.sha256)),
+                    ("alembicCurrent", state.alembicCurrent.map(JSONValue.string) ?? .null),
+                    ("events", .int(Int64(view.events.count))), ("checklist", .array(items)),
+                    ("approvals", .int(Int64(state.approvals.count))), ("gateOpen", .bool(gate.isOpen)),
+                    ("gateMissing", .array(gate.missing.map(JSONValue.string))), ("verifiedSeq", .int(seq)),
+                    ("verifiedChainHash", .string(chain.hex)),
                 ]))
         }
     }
@@ -168,14 +170,14 @@ struct Check: SealbookCommand {
     static let configuration = CommandConfiguration(
         abstract: "Record a checklist item of the session's runbook, with its measured value and evidence.",
         discussion: """
-            ITEM must exist in the runbook. A measured value that breaks the item's threshold is
+            ITEM must exist in the runbook. A measured value that breaks the item's threshold is \
             recorded as fail whatever --status says, and the output says so.
 
             Example:
               sealbook check disk-space --status pass --value 37.5 --unit percent --evidence host=db-prod-1
             """)
     @Argument(help: ArgumentHelp("Checklist item id from the runbook.", valueName: "item")) var item: String
-    @Option(help: ArgumentHelp("pass, fail or n/a.", valueName: "status")) var status: String
+    @Option(help: ArgumentHelp("The item's status.", valueName: "status")) var status: ItemStatus
     @Option(help: ArgumentHelp("Measured value (a decimal number).", valueName: "value")) var value: String?
     @Option(help: ArgumentHelp("Unit of the value.", valueName: "unit")) var unit: String?
     @Option(name: .customLong("evidence"), help: ArgumentHelp("Evidence as KEY=VALUE (repeat).", valueName: "k=v")) var evidencePairs: [String] = []
@@ -186,49 +188,12 @@ struct Check: SealbookCommand {
     @OptionGroup var output: OutputOptions
 
     func perform(_ out: Output) throws {
-        guard ["pass", "fail", "n/a"].contains(status) else { throw CLIError(.usage, "--status must be pass, fail or n/a") }
         let ctx = try RunbookContext(out: out, database: database, key: key)
-        let id = try session.resolve()
-        let (state, _) = try ctx.recorder.openSession(id)
-        let rb = try ctx.recorder.runbook(for: state, file: runbook)
-        try recordCheck(ctx: ctx, session: id, runbook: rb, item: item, status: status, value: value, unit: unit, evidence: evidence(evidencePairs))
+        let s = try ctx.ledger.openSession(try session.resolve())
+        let c = try ctx.ledger.recordCheck(
+            item: item, status: status, value: value, unit: unit, evidence: try evidence(evidencePairs), in: s,
+            runbook: try s.runbook(file: runbook), key: ctx.key)
+        if let why = c.overriddenBecause { out.note("sealbook: \(item): \(why); recorded as fail") }
+        ctx.report(c.recorded, extra: [("status", .string(c.status.rawValue)), ("overridden", .bool(c.overriddenBecause != nil))])
     }
-}
-
-/// Records `checklist.item.recorded`, applying the item's threshold to a measured value.
-func recordCheck(
-    ctx: RunbookContext, session: String, runbook rb: Runbook, item: String, status: String, value: String?, unit: String?,
-    evidence: JSONValue?
-) throws {
-    guard let it = rb.item(item) else {
-        let known = rb.allChecklistItems.map(\.id).joined(separator: ", ")
-        throw CLIError(.invalidEvent, "runbook \(rb.id) has no checklist item \"\(item)\"; its items: \(known)")
-    }
-    var final = status
-    var overridden: JSONValue? = nil
-    var note: String? = nil
-    var thresholdJSON: JSONValue? = nil
-    if let t = it.threshold {
-        thresholdJSON = .obj([("op", .string(t.op.rawValue)), ("value", .string(t.value)), ("unit", .string(t.unit))])
-        if let value {
-            guard let ok = t.evaluate(value) else {
-                throw CLIError(.invalidEvent, "--value \"\(value)\" is not a decimal number (item \(item) has threshold \(t.description))")
-            }
-            if !ok && status != "fail" {
-                final = "fail"
-                let reason = "measured \(value) \(unit ?? t.unit) breaks the threshold \(t.description)"
-                overridden = .obj([("requested", .string(status)), ("reason", .string(reason))])
-                note = "recorded as FAIL, not \(status): \(reason)"
-                ctx.out.note("sealbook: \(item): \(reason); recorded as fail")
-            }
-        }
-    }
-    try ctx.record(
-        Recorder.sessionStream(session), "checklist.item.recorded",
-        data([
-            ("item", .string(item)), ("status", .string(final)), ("value", value.json),
-            ("unit", (unit ?? (value != nil ? it.threshold?.unit : nil)).json), ("threshold", thresholdJSON),
-            ("evidence", evidence), ("statusOverridden", overridden),
-        ]),
-        extra: [("status", .string(final)), ("overridden", .bool(overridden != nil))], note: note)
 }

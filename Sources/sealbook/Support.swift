@@ -3,6 +3,7 @@ import Foundation
 import SealbookCore
 import SealbookPostgres
 import SealbookKit
+import SealbookReports
 import SealbookRunbook
 
 /// Exit codes: documented in README.md ("Exit codes"); stable, one per kind of outcome.
@@ -67,7 +68,7 @@ struct CLIError: Error {
         self.message = message
     }
 
-    /// Maps library errors to exit codes in one place.
+    /// Maps library errors to exit codes in one place: by error case, never by message text.
     init(_ error: any Error) {
         switch error {
         case let e as CLIError: self = e
@@ -84,13 +85,42 @@ struct CLIError: Error {
             case .refused: self.init(.refusedByDatabase, e.description)
             case .schemaMismatch: self.init(.schemaMismatch, e.description)
             case .database: self.init(.databaseError, e.description)
-            case .output(let m): self.init(m.contains("already exists") ? .outputExists : .inputUnreadable, m)
+            case .output: self.init(.inputUnreadable, e.description)
+            case .outputExists: self.init(.outputExists, e.description)
+            }
+        case let e as LedgerError:
+            switch e {
+            case .refused(let r):
+                switch r {
+                case .roleNotAllowed: self.init(.keyRefused, "key refused: " + r.description)
+                case .cardNumber: self.init(.cardNumber, r.description)
+                case .unknownType, .schema: self.init(.invalidEvent, "invalid event: " + r.description)
+                }
+            case .noSession, .sessionClosed, .noIncident, .runbook, .invalidInput: self.init(.invalidEvent, e.description)
+            case .unverified: self.init(.verificationFailed, e.description)
+            case .gateClosed: self.init(.gateClosed, e.description)
+            case .commandNotStarted: self.init(.commandNotStarted, e.description)
+            case .usage: self.init(.usage, e.description)
+            case .targetUnavailable: self.init(.databaseUnavailable, e.description)
+            case .targetError: self.init(.databaseError, e.description)
+            }
+        case let e as ReportError:
+            switch e {
+            case .unknownSession, .unknownIncident, .invalidTime, .emptyPeriod, .replayPosition:
+                self.init(.usage, e.description)
+            case .template: self.init(.inputUnreadable, e.description)
+            }
+        case let e as ReconcileError:
+            switch e {
+            case .targetUnavailable: self.init(.databaseUnavailable, e.description)
+            case .targetRefused: self.init(.refusedByDatabase, e.description)
+            case .targetError: self.init(.databaseError, e.description)
+            case .usage: self.init(.usage, e.description)
             }
         case let e as KeyFileError:
             switch e {
             case .exists: self.init(.outputExists, e.description)
             case .invalidActor: self.init(.usage, e.description)
-            case .cannotWrite: self.init(.inputUnreadable, e.description)
             default: self.init(.inputUnreadable, e.description)
             }
         case let e as JSONParseError: self.init(.malformedJSON, e.description)
@@ -101,17 +131,6 @@ struct CLIError: Error {
             case .malformedHeader: self.init(.verificationFailed, e.description)
             }
         case let e as EmbeddedClusterError: self.init(.databaseUnavailable, e.description)
-        case let e as RecordError:
-            switch e {
-            case .refused(let r):
-                switch r {
-                case .roleNotAllowed: self.init(.keyRefused, "key refused: " + r.description)
-                case .cardNumber: self.init(.cardNumber, r.description)
-                case .unknownType, .schema: self.init(.invalidEvent, "invalid event: " + r.description)
-                }
-            case .session: self.init(.invalidEvent, e.description)
-            case .runbook: self.init(.invalidEvent, e.description)
-            }
         case let e as RunbookError: self.init(.invalidEvent, e.description)
         case let e as CryptoError: self.init(.usage, e.description)
         default: self.init(.internalError, "unexpected error: \(error)")
@@ -135,6 +154,12 @@ struct DatabaseOptions: ParsableArguments {
         let loc = location
         let conninfo = try loc.conninfo(log: { out.note($0) })
         return try LedgerStore(conninfo: conninfo)
+    }
+
+    /// Opens the ledger; its reads are checked against `$SEALBOOK_TRUST_ROOT` when it is set.
+    func ledger(_ out: Output, trustRoot: String? = nil) throws -> Ledger {
+        let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
+        return Ledger(store: try open(out), trustRoot: root)
     }
 }
 

@@ -5,7 +5,7 @@ import SealbookRunbook
 /// Builds a ledger's verified events in code: projections take verified events, so no
 /// signatures are made; hashes and chain hashes are computed the format's way from stand-ins.
 struct LedgerBuilder {
-    var events: [ProjectionEvent] = []
+    var events: [VerifiedEvent] = []
     var seq: Int64 = 0
     var chain: Digest32 = .zero
     var streams: [String: (seq: Int64, hash: Digest32)] = [:]
@@ -36,7 +36,7 @@ struct LedgerBuilder {
 
     @discardableResult
     mutating func add(_ stream: String, _ type: String, actor: String, key: String? = nil, _ data: JSONObject)
-        -> ProjectionEvent
+        -> VerifiedEvent
     {
         seq += 1
         let position = streams[stream] ?? (0, .zero)
@@ -46,7 +46,7 @@ struct LedgerBuilder {
         let eventHash = SHA256.hash(Array("event \(seq)".utf8))
         chain = FormatV1.chainHash(seq: seq, previous: chain, eventHash: eventHash)
         streams[stream] = (position.seq + 1, eventHash)
-        let e = ProjectionEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain, recordedAt: now.rfc3339)
+        let e = VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain, recordedAt: now.rfc3339)
         events.append(e)
         advance(seconds: 1)
         return e
@@ -104,7 +104,7 @@ struct SessionScript {
     }
 
     @discardableResult
-    mutating func add(_ type: String, actor: String? = nil, key: String? = nil, _ data: JSONObject) -> ProjectionEvent {
+    mutating func add(_ type: String, actor: String? = nil, key: String? = nil, _ data: JSONObject) -> VerifiedEvent {
         b.add(stream, type, actor: actor ?? operatorActor, key: key, data)
     }
 
@@ -224,12 +224,12 @@ func goodSessionScript(close: Bool = true) -> (script: SessionScript, migrationA
 }
 
 /// A complete, compliant production session: its events and the migration's time.
-func goodSession(close: Bool = true) -> (events: [ProjectionEvent], migrationAt: Timestamp) {
+func goodSession(close: Bool = true) -> (events: [VerifiedEvent], migrationAt: Timestamp) {
     let (s, at) = goodSessionScript(close: close)
     return (s.b.events, at)
 }
 
-extension ProjectionEvent {
+extension VerifiedEvent {
     var time: Timestamp { Timestamp(rfc3339: body.time)! }
 }
 
@@ -247,11 +247,11 @@ extension IncidentReport {
     func control(_ id: String) -> ControlResult { controls.first { $0.id == id }! }
 }
 
-func evaluate(_ events: [ProjectionEvent], asOf: String) -> ControlReport {
+func evaluate(_ events: [VerifiedEvent], asOf: String) -> ControlReport {
     try! LedgerProjection(events: events).evaluate(asOf: asOf)
 }
 
-func evaluate(_ events: [ProjectionEvent], at t: Timestamp) -> ControlReport {
+func evaluate(_ events: [VerifiedEvent], at t: Timestamp) -> ControlReport {
     try! LedgerProjection(events: events).evaluate(at: t)
 }
 
@@ -261,7 +261,7 @@ let hour: Int64 = 3_600_000
 let minute: Int64 = 60_000
 
 /// A production session that ran its migration with none of the paperwork, and closed.
-func bareClosedSession() -> [ProjectionEvent] {
+func bareClosedSession() -> [VerifiedEvent] {
     var b = LedgerBuilder()
     b.standardKeys()
     var s = SessionScript(b)
@@ -274,7 +274,7 @@ func bareClosedSession() -> [ProjectionEvent] {
 }
 
 /// A production session just opened (no ticket), nothing else yet.
-func openedOnlySession() -> [ProjectionEvent] {
+func openedOnlySession() -> [VerifiedEvent] {
     var b = LedgerBuilder()
     b.standardKeys()
     var s = SessionScript(b)
@@ -283,7 +283,7 @@ func openedOnlySession() -> [ProjectionEvent] {
 }
 
 /// The good session up to its migration (applied at +30 min), nothing after.
-func runningSession() -> (events: [ProjectionEvent], migrationAt: Timestamp) {
+func runningSession() -> (events: [VerifiedEvent], migrationAt: Timestamp) {
     var b = LedgerBuilder()
     b.standardKeys()
     var s = SessionScript(b)
@@ -307,7 +307,7 @@ struct IncidentScript {
     }
 
     @discardableResult
-    mutating func add(_ type: String, actor: String = "carol@fingood", _ data: JSONObject) -> ProjectionEvent {
+    mutating func add(_ type: String, actor: String = "carol@fingood", _ data: JSONObject) -> VerifiedEvent {
         var d = data
         if type.hasPrefix("incident.") || type.hasPrefix("gdpr.") { d["incidentId"] = .string(id) }
         return b.add(stream, type, actor: actor, d)
@@ -362,7 +362,7 @@ struct IncidentScript {
 }
 
 /// The good session, then an incident that follows the runbook and GDPR to the letter.
-func goodIncident() -> (events: [ProjectionEvent], declaredAt: Timestamp) {
+func goodIncident() -> (events: [VerifiedEvent], declaredAt: Timestamp) {
     let (s, migrationAt) = goodSessionScript(close: false)
     var i = IncidentScript(s.b)
     i.open(level: 2, at: migrationAt.adding(milliseconds: 6 * hour))
@@ -390,7 +390,7 @@ func customSession(
     before: (inout SessionScript) -> Void,
     after: (inout SessionScript) -> Void = { _ in },
     finish: Bool = true
-) -> (events: [ProjectionEvent], migrationAt: Timestamp) {
+) -> (events: [VerifiedEvent], migrationAt: Timestamp) {
     var b = LedgerBuilder()
     b.standardKeys()
     keys(&b)

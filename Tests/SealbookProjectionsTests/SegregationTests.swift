@@ -9,7 +9,7 @@ import Testing
 /// retrospective approval.
 @Suite("Segregation of duties and emergency overrides")
 struct SegregationTests {
-    func report(_ s: (events: [ProjectionEvent], migrationAt: Timestamp), hours: Int64 = 6) -> SessionReport {
+    func report(_ s: (events: [VerifiedEvent], migrationAt: Timestamp), hours: Int64 = 6) -> SessionReport {
         evaluate(s.events, at: s.migrationAt.adding(milliseconds: hours * hour)).session()
     }
 
@@ -148,7 +148,7 @@ struct SegregationTests {
     }
 
     func overrideSession(retro: ((inout SessionScript) -> Void)? = nil, skipItem: Bool = true) -> (
-        events: [ProjectionEvent], migrationAt: Timestamp
+        events: [VerifiedEvent], migrationAt: Timestamp
     ) {
         customSession(
             prepare: true,

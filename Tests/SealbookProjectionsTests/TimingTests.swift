@@ -9,7 +9,7 @@ import Testing
 /// awareness, is in time; one millisecond later is not.
 @Suite("Incident and window timing at the edges")
 struct TimingTests {
-    func incident(_ build: (inout IncidentScript) -> Void) -> [ProjectionEvent] {
+    func incident(_ build: (inout IncidentScript) -> Void) -> [VerifiedEvent] {
         var b = LedgerBuilder()
         b.standardKeys()
         var i = IncidentScript(b)
@@ -18,7 +18,7 @@ struct TimingTests {
         return i.b.events
     }
 
-    func declared(_ events: [ProjectionEvent]) -> Timestamp { events.first { $0.body.type == "incident.opened" }!.time }
+    func declared(_ events: [VerifiedEvent]) -> Timestamp { events.first { $0.body.type == "incident.opened" }!.time }
 
     // MARK: Emergency phases
 
@@ -206,7 +206,7 @@ struct TimingTests {
     // MARK: Rollback windows
 
     func rollbackSession(kind: String, afterMs: Int64, result: String? = "success") -> (
-        events: [ProjectionEvent], migrationAt: Timestamp
+        events: [VerifiedEvent], migrationAt: Timestamp
     ) {
         customSession(
             before: { $0.approve() },

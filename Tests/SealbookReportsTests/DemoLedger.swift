@@ -9,7 +9,7 @@ import SealbookRunbook
 /// one that the production gate refuses. Reports take verified events, so nothing is signed:
 /// event hashes are stand-ins, chain hashes are computed the format's way from them.
 struct DemoLedger {
-    private(set) var entries: [LedgerSnapshot.Entry] = []
+    private(set) var entries: [VerifiedEvent] = []
     private var chain: Digest32 = .zero
     private var streams: [String: (seq: Int64, hash: Digest32)] = [:]
     var now: Timestamp
@@ -37,7 +37,7 @@ struct DemoLedger {
         let eventHash = SHA256.hash(Array("demo event \(seq)".utf8))
         chain = FormatV1.chainHash(seq: seq, previous: chain, eventHash: eventHash)
         streams[stream] = (position.seq + 1, eventHash)
-        entries.append(LedgerSnapshot.Entry(seq: seq, body: body, eventHash: eventHash, chainHash: chain))
+        entries.append(VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain))
         now = now.adding(milliseconds: seconds * 1_000)
         return seq
     }
@@ -53,7 +53,7 @@ struct DemoLedger {
             lastChainHash: chainAt, rootPinned: verified, failureCount: verified ? 0 : 1,
             failures: verified
                 ? [] : ["seq \(upTo - 2) stream session/\(Self.sessionA): bad-signature: the signature does not verify"])
-        return LedgerSnapshot(ledger: ledger, headSeq: upTo, headChainHash: chainAt, verification: v, entries: entries)
+        return LedgerSnapshot(ledger: ledger, headSeq: upTo, headChainHash: chainAt, verification: v, events: entries)
     }
 
     // MARK: Keys

@@ -7,10 +7,10 @@ import Testing
 struct ReplayTests {
     /// A fresh projection of the whole log up to `seq`, evaluated at the time of the session's
     /// last event at or before it: what replay must show there.
-    func reference(_ entries: [LedgerSnapshot.Entry], stream: String, through seq: Int64) throws -> JSONValue? {
+    func reference(_ entries: [VerifiedEvent], stream: String, through seq: Int64) throws -> JSONValue? {
         let prefix = entries.filter { $0.seq <= seq }
         guard let last = prefix.last(where: { $0.body.stream == stream }) else { return nil }
-        let events = prefix.map { ProjectionEvent(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash) }
+        let events = prefix.map { VerifiedEvent(seq: $0.seq, body: $0.body, eventHash: $0.eventHash, chainHash: $0.chainHash) }
         let p = try LedgerProjection.replay(events, through: seq)
         return ReplayState.reference(p, stream: stream, asOf: last.body.time, seq: last.seq)
     }

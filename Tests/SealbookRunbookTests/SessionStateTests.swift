@@ -7,7 +7,7 @@ import Testing
 struct SessionBuilder {
     var seq: Int64 = 10
     var streamSeq: Int64 = 0
-    var events: [SessionEvent] = []
+    var events: [VerifiedEvent] = []
     let stream = "session/m1.0001"
 
     mutating func add(_ type: String, actor: String = "alice@fingood", _ data: JSONObject) {
@@ -17,7 +17,7 @@ struct SessionBuilder {
         let body = try! EventBody(
             ledger: "l", stream: stream, streamSeq: streamSeq, streamPrev: streamSeq == 1 ? .zero : SHA256.hash([UInt8(streamSeq)]),
             type: type, time: "2026-01-01T00:00:00.000Z", actor: actor, key: key, data: data)
-        events.append(SessionEvent(seq: seq, body: body, eventHash: SHA256.hash([UInt8(seq)]), recordedAt: "2026-01-01T00:00:00.000Z"))
+        events.append(VerifiedEvent(seq: seq, body: body, eventHash: SHA256.hash([UInt8(seq)]), chainHash: .zero))
     }
 
     mutating func open(environment: String = "production") {
@@ -36,9 +36,30 @@ struct SessionBuilder {
     }
 }
 
+/// Every key holds the approver role (the role check has its own test).
+let anyApprover: @Sendable (String, Int64) -> Bool = { _, _ in true }
+
 @Suite("Session fold and production gate")
 struct SessionStateTests {
     let runbook = Runbook.builtIn
+
+    @Test("an approval counts only when its key held the approver role at its position")
+    func approverRole() {
+        var b = SessionBuilder()
+        b.open()
+        for item in runbook.criticalItems { b.check(item.id, "pass") }
+        b.add("approval.granted", actor: "bob@fingood", JSONObject([(key: "scope", value: "migration")]))
+        let state = SessionState(events: b.events)
+        let approval = state.approvals[0]
+        #expect(PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover).isOpen)
+        var asked: [(String, Int64)] = []
+        let gate = PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood") { key, seq in
+            asked.append((key, seq))
+            return false
+        }
+        #expect(!gate.isOpen)
+        #expect(asked.count == 1 && asked[0].0 == approval.key && asked[0].1 == approval.seq)
+    }
 
     @Test("an empty production session: every critical item and the approval are missing")
     func emptyGate() {
@@ -46,7 +67,7 @@ struct SessionStateTests {
         b.open()
         let state = SessionState(events: b.events)
         #expect(state.opened && !state.closed && state.environment == "production" && state.runbookID == runbook.id)
-        let gate = PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood")
+        let gate = PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover)
         #expect(!gate.isOpen)
         #expect(gate.missing.count == runbook.criticalItems.count + 1)
     }
@@ -59,10 +80,10 @@ struct SessionStateTests {
         let first = runbook.criticalItems[0].id
         b.check(first, "fail")
         b.add("approval.granted", actor: "bob@fingood", JSONObject([(key: "scope", value: "migration")]))
-        var gate = PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood")
+        var gate = PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover)
         #expect(gate.missing == ["critical item \(first) (\(runbook.criticalItems[0].title)) failed"])
         b.check(first, "pass")
-        gate = PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood")
+        gate = PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover)
         #expect(gate.isOpen)
     }
 
@@ -72,7 +93,7 @@ struct SessionStateTests {
         b.open()
         for item in runbook.criticalItems { b.check(item.id, "n/a") }
         b.add("approval.granted", actor: "alice@fingood", JSONObject([(key: "scope", value: "migration")]))
-        #expect(!PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood").isOpen)
+        #expect(!PolicyGate.evaluate(state: SessionState(events: b.events), runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover).isOpen)
         // bob approves, but bob also started a command in this session: bob is an executor.
         b.add("approval.granted", actor: "bob@fingood", JSONObject([(key: "scope", value: "migration")]))
         b.add(
@@ -80,13 +101,13 @@ struct SessionStateTests {
             JSONObject([(key: "commandId", value: "c1"), (key: "argv", value: ["true"]), (key: "cwd", value: "/"), (key: "environment", value: .object(JSONObject()))]))
         let state = SessionState(events: b.events)
         #expect(state.executors == ["bob@fingood"])
-        #expect(!PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood").isOpen)
+        #expect(!PolicyGate.evaluate(state: state, runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover).isOpen)
         // A denial never counts.
         var d = SessionBuilder()
         d.open()
         for item in runbook.criticalItems { d.check(item.id, "pass") }
         d.add("approval.denied", actor: "bob@fingood", JSONObject([(key: "scope", value: "migration"), (key: "reason", value: "no")]))
-        #expect(!PolicyGate.evaluate(state: SessionState(events: d.events), runbook: runbook, executor: "alice@fingood").isOpen)
+        #expect(!PolicyGate.evaluate(state: SessionState(events: d.events), runbook: runbook, executor: "alice@fingood", heldApprover: anyApprover).isOpen)
     }
 
     @Test("commands, migrations and rollbacks fold into the session's state")

@@ -1,6 +1,6 @@
 internal import Foundation
 
-/// The first line of a bundle (DESIGN.md 2.4, `docs/FORMAT.md` §6).
+/// The first line of a bundle (`docs/FORMAT.md` §6).
 public struct BundleHeader: Sendable, Equatable {
     /// The format tag, `bundle/1`.
     public static let tag = "bundle/1"
@@ -130,10 +130,12 @@ public enum BundleVerifier {
     /// Entries handed to the verifier at a time.
     public static let chunkSize = 8192
 
-    /// Verifies `path`. `progress` is called after each chunk with the last `seq` read and the
-    /// header's `to`. Throws only when the file cannot be read or its header is not valid.
+    /// Verifies `path`. `onVerified` receives each entry that passed every check, in `seq`
+    /// order; `progress` is called after each chunk with the last `seq` read and the header's
+    /// `to`. Throws only when the file cannot be read or its header is not valid.
     public static func verify(
-        path: String, options: VerifyOptions, progress: (Int64, Int64) -> Void = { _, _ in }
+        path: String, options: VerifyOptions, onVerified: (@Sendable (VerifiedEvent) -> Void)? = nil,
+        progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws(BundleError) -> (BundleHeader, VerificationReport) {
         var reader = try LineReader(path: path)
         guard let first = reader.next() else { throw .empty(path: path) }
@@ -141,6 +143,7 @@ public enum BundleVerifier {
         var opts = options
         opts.expectedLedger = header.ledger
         var verifier = Verifier(options: opts)
+        verifier.onVerified = onVerified
         var chunk: [RawEntry] = []
         chunk.reserveCapacity(chunkSize)
         var lineNumber = 1

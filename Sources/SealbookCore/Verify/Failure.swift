@@ -1,4 +1,4 @@
-/// Why an entry of a log or a bundle does not verify (DESIGN.md 2.5, `docs/FORMAT.md` §7).
+/// Why an entry of a log or a bundle does not verify (`docs/FORMAT.md` §7).
 /// The raw values are stable and appear in `--json` output.
 public enum FailureReason: String, Sendable, CaseIterable, Codable {
     /// Stored body bytes are not the RFC 8785 canonical form of the body they encode.
@@ -41,6 +41,13 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
     case bundleMalformed = "bundle-malformed"
     /// The bundle ends before the `to` its header promises, or holds more.
     case bundleTruncated = "bundle-truncated"
+    /// A stored column derived from the body (`stream`, `stream_seq`, `type`, `actor`,
+    /// `key_id`, `idem`, `claimed_time`, the `jsonb` copy) says something else than the body.
+    case storedColumnMismatch = "stored-column-mismatch"
+    /// The database's head row (`seq`, `chain_hash`) is not the last entry of the log.
+    case headMismatch = "head-mismatch"
+    /// The database's key table is not the keys that the genesis and key events imply.
+    case keyTableMismatch = "key-table-mismatch"
 }
 
 /// One failing entry.
@@ -89,6 +96,8 @@ public struct VerificationReport: Sendable {
     public var failures: [VerificationFailure] = []
     /// All failures counted, including those not kept.
     public var failureCount = 0
+    /// The keys as the verified genesis and key events define them after the last entry.
+    public var keys: [String: KeyRecord] = [:]
     /// True when verification stopped before the last entry: at the first failure without
     /// `--all`, or at a missing or invalid genesis (after which nothing can be checked).
     public var stoppedEarly = false

@@ -1,20 +1,101 @@
 internal import Dispatch
 internal import Foundation
 
-/// One entry as a storage hands it to the verifier, before anything is decoded.
+/// One entry as a storage hands it to the verifier, before anything is decoded. The verifier's
+/// input, kept apart from ``VerifiedEvent`` (its output) because nothing in it has been checked.
 public enum RawEntry: Sendable {
-    /// A row of the PostgreSQL log: stored canonical body bytes, signature and the hashes the log recorded.
-    case stored(seq: Int64, body: [UInt8], signature: [UInt8], eventHash: [UInt8], chainHash: [UInt8])
+    /// A row of the PostgreSQL log: stored canonical body bytes, signature, the hashes the log
+    /// recorded, and the columns the log derived from the body (checked against it).
+    case stored(StoredRow)
     /// One line of a bundle (without its newline); `line` is its 1-based line number.
     case bundleLine(line: Int, bytes: [UInt8])
 }
 
-/// An entry that passed every check, handed to ``Verifier/onVerified`` (projections fold these).
-public struct VerifiedEntry: Sendable {
+/// A row of the log as the database stores it: everything the verifier compares with what the
+/// signed body says (docs/FORMAT.md §7, "stored columns").
+public struct StoredRow: Sendable {
     public let seq: Int64
-    public let body: EventBody
-    public let eventHash: Digest32
-    public let chainHash: Digest32
+    /// The stored canonical body bytes (`body`).
+    public let body: [UInt8]
+    public let signature: [UInt8]
+    /// The recorded `event_hash` and `chain_hash`.
+    public let eventHash: [UInt8]
+    public let chainHash: [UInt8]
+    /// The columns derived from the body, when the storage has them; nil skips those checks.
+    public let columns: StoredColumns?
+
+    public init(seq: Int64, body: [UInt8], signature: [UInt8], eventHash: [UInt8], chainHash: [UInt8], columns: StoredColumns? = nil) {
+        self.seq = seq
+        self.body = body
+        self.signature = signature
+        self.eventHash = eventHash
+        self.chainHash = chainHash
+        self.columns = columns
+    }
+}
+
+/// The columns a log row derives from its body, as stored. Each must say what the signed body
+/// says: a row whose `stream` or `type` column was edited would otherwise move an event into
+/// another session, or hide it from a query, while its signature still verifies.
+public struct StoredColumns: Sendable {
+    public let stream: String
+    public let streamSeq: Int64
+    public let type: String
+    public let actor: String
+    public let keyID: String
+    public let idem: String?
+    /// `claimed_time` in microseconds since the Unix epoch.
+    public let claimedTimeMicros: Int64
+    /// The `jsonb` copy of the body, as PostgreSQL prints it (`body_json::text`).
+    public let bodyJSON: [UInt8]
+    /// `recorded_at` (RFC 3339 UTC, milliseconds): the server's own time, not derived from the body.
+    public let recordedAt: String
+
+    public init(
+        stream: String, streamSeq: Int64, type: String, actor: String, keyID: String, idem: String?, claimedTimeMicros: Int64,
+        bodyJSON: [UInt8], recordedAt: String
+    ) {
+        self.stream = stream
+        self.streamSeq = streamSeq
+        self.type = type
+        self.actor = actor
+        self.keyID = keyID
+        self.idem = idem
+        self.claimedTimeMicros = claimedTimeMicros
+        self.bodyJSON = bodyJSON
+        self.recordedAt = recordedAt
+    }
+
+    /// The first column that differs from `body` (whose canonical bytes are `bodyBytes`):
+    /// its name, the stored value and the signed one. Nil when all agree.
+    public func mismatch(with body: EventBody, bodyBytes: [UInt8]) -> (column: String, stored: String, signed: String)? {
+        if stream != body.stream { return ("stream", stream, body.stream) }
+        if streamSeq != body.streamSeq { return ("stream_seq", String(streamSeq), String(body.streamSeq)) }
+        if type != body.type { return ("type", type, body.type) }
+        if actor != body.actor { return ("actor", actor, body.actor) }
+        if keyID != body.key { return ("key_id", keyID, body.key) }
+        if idem != body.idem { return ("idem", idem ?? "NULL", body.idem ?? "(none)") }
+        // The body's time has the format's fixed layout, so equal instants print equal.
+        let stored = formatTimestamp(millisecondsSince1970: claimedTimeMicros.floorDivided(by: 1000))
+        if stored != body.time || claimedTimeMicros % 1000 != 0 {
+            return ("claimed_time", stored, body.time)
+        }
+        // The jsonb copy: the same JSON value as the body (jsonb orders members its own way, so
+        // compare canonical forms).
+        let copy = try? bodyJSON.withUnsafeBytes { try JCS.canonicalize(JSONParser.parse($0, maxDepth: FormatV1.maxDepth)) }
+        if copy != bodyBytes {
+            return ("body_json", "a JSON value other than the body", "the body")
+        }
+        return nil
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (times before 1970 are negative).
+    fileprivate func floorDivided(by d: Int64) -> Int64 {
+        let q = self / d
+        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
 }
 
 /// Options of a verification run.
@@ -36,7 +117,7 @@ public struct VerifyOptions: Sendable {
     }
 }
 
-/// The verifier of DESIGN.md 2.5: storage-agnostic and streaming. Feed it chunks of entries in
+/// The verifier of `docs/FORMAT.md` §7: storage-agnostic and streaming. Feed it chunks of entries in
 /// `seq` order with ``consume(_:)``, then call ``finish()``. Memory is bounded by the chunk size
 /// plus one small record per stream and per key, whatever the length of the log. Decoding,
 /// canonicalization, hashing and signature checks of a chunk run on all cores; the order-bound
@@ -47,7 +128,7 @@ public struct Verifier: Sendable {
 
     public let options: VerifyOptions
     /// Called for each entry that passed every check, in `seq` order.
-    public var onVerified: (@Sendable (VerifiedEntry) -> Void)?
+    public var onVerified: (@Sendable (VerifiedEvent) -> Void)?
 
     private var report = VerificationReport()
     private var registry = KeyRegistry()
@@ -72,7 +153,11 @@ public struct Verifier: Sendable {
     public var isFatal: Bool { fatal }
 
     /// The report so far; call after the last chunk.
-    public func finish() -> VerificationReport { report }
+    public func finish() -> VerificationReport {
+        var r = report
+        r.keys = registry.records
+        return r
+    }
 
     /// Adds a failure at the end of the input (e.g. a bundle shorter than its header says).
     public mutating func recordFailure(_ f: VerificationFailure) { record(f) }
@@ -123,7 +208,15 @@ public struct Verifier: Sendable {
         /// that the stream's position still advances and its next event is not blamed.
         var looseStream: (stream: String, seq: Int64)? = nil
         var verifiedInOrder = false
+        /// The stored columns of a database row, checked against the body; the first that
+        /// differs (reported after the body's own checks, which say more).
+        var columns: StoredColumns? = nil
+        var columnProblem: String? = nil
+        var recordedAt: String? = nil
     }
+
+    /// A stored value in a failure message: at most 80 characters.
+    static func clip(_ s: String) -> String { s.count > 80 ? String(s.prefix(80)) + "…" : "\"\(s)\"" }
 
     static func decodeAll(_ chunk: [RawEntry], directory: [String: Ed25519.PublicKey], parallelism: Int) -> [Decoded] {
         var out = [Decoded](repeating: Decoded(), count: chunk.count)
@@ -148,20 +241,22 @@ public struct Verifier: Sendable {
         var d = Decoded()
         let bodyValue: JSONValue
         switch raw {
-        case .stored(let seq, let body, let signature, let eventHash, let chainHash):
-            d.seq = seq
-            d.signature = signature
-            d.recordedEventHash = Digest32(bytes: eventHash)
-            d.recordedChainHash = Digest32(bytes: chainHash)
-            d.bodyBytes = body
+        case .stored(let row):
+            d.seq = row.seq
+            d.signature = row.signature
+            d.recordedEventHash = Digest32(bytes: row.eventHash)
+            d.recordedChainHash = Digest32(bytes: row.chainHash)
+            d.bodyBytes = row.body
+            d.columns = row.columns
+            d.recordedAt = row.columns?.recordedAt
             do {
-                bodyValue = try body.withUnsafeBytes { try JSONParser.parse($0, maxDepth: FormatV1.maxDepth) }
+                bodyValue = try row.body.withUnsafeBytes { try JSONParser.parse($0, maxDepth: FormatV1.maxDepth) }
             } catch {
                 d.problem = (.malformedBody, "stored body is not valid JSON: \(error)")
-                d.computedEventHash = FormatV1.eventHash(bodyBytes: body, signature: signature)
+                d.computedEventHash = FormatV1.eventHash(bodyBytes: row.body, signature: row.signature)
                 return d
             }
-            if let canonical = try? JCS.canonicalize(bodyValue), canonical != body {
+            if let canonical = try? JCS.canonicalize(bodyValue), canonical != row.body {
                 d.problem = (.nonCanonicalBody, "stored body bytes are not the RFC 8785 canonical form of the body")
             }
         case .bundleLine(let line, let bytes):
@@ -219,6 +314,9 @@ public struct Verifier: Sendable {
                 d.looseStream = (st, sq)
             }
             return d
+        }
+        if d.problem == nil, let columns = d.columns, let m = columns.mismatch(with: d.body!, bodyBytes: d.bodyBytes) {
+            d.columnProblem = "column \(m.column) holds \(Self.clip(m.stored)) but the signed body says \(Self.clip(m.signed))"
         }
         if let pk = directory[d.body!.key] {
             d.signatureStatus = checkSignature(pk, d) ? .valid : .invalid
@@ -292,6 +390,9 @@ public struct Verifier: Sendable {
         if failure == nil, chainKnown, let rec = d.recordedChainHash, rec != chain {
             failure = fail(.wrongChainHash, "recorded chainHash \(rec.hex) but the chain computes \(chain.hex)")
         }
+        if failure == nil, let problem = d.columnProblem {
+            failure = fail(.storedColumnMismatch, problem)
+        }
 
         if let failure {
             record(failure)
@@ -312,7 +413,10 @@ public struct Verifier: Sendable {
             previousChain = chainKnown ? chain : (d.recordedChainHash ?? chain)
             if let body = d.body {
                 streams[body.stream] = (body.streamSeq, d.computedEventHash)
-                onVerified?(VerifiedEntry(seq: d.seq, body: body, eventHash: d.computedEventHash, chainHash: chain))
+                onVerified?(
+                    VerifiedEvent(
+                        seq: d.seq, body: body, eventHash: d.computedEventHash, chainHash: previousChain,
+                        recordedAt: d.recordedAt))
             }
         }
         report.lastChainHash = previousChain

@@ -120,17 +120,19 @@ public final class LedgerStore {
         public let isRoot: Bool
     }
 
-    /// Every key, in enrolment order.
+    /// Every key of the key table, in enrolment order.
     public func keys() throws(StoreError) -> [KeyRow] {
-        try run { c in
-            let r = try c.query(
-                "SELECT key_id, encode(public_key, 'base64'), actor, array_to_json(roles)::text, enrolled_seq, revoked_seq, is_root FROM sealbook.keys ORDER BY enrolled_seq, key_id")
-            return (0..<r.rowCount).map { i in
-                let roles = (try? JSONParser.parse(r.string(i, 3)!))?.arrayValue?.compactMap(\.stringValue) ?? []
-                return KeyRow(
-                    keyID: r.string(i, 0)!, publicKey: r.string(i, 1)!, actor: r.string(i, 2)!, roles: roles,
-                    enrolledSeq: r.int64(i, 4)!, revokedSeq: r.int64(i, 5), isRoot: r.bool(i, 6)!)
-            }
+        try run { c in try readKeys(c) }
+    }
+
+    func readKeys(_ c: PGConnection) throws -> [KeyRow] {
+        let r = try c.query(
+            "SELECT key_id, encode(public_key, 'base64'), actor, array_to_json(roles)::text, enrolled_seq, revoked_seq, is_root FROM sealbook.keys ORDER BY enrolled_seq, key_id")
+        return (0..<r.rowCount).map { i in
+            let roles = (try? JSONParser.parse(r.string(i, 3)!))?.arrayValue?.compactMap(\.stringValue) ?? []
+            return KeyRow(
+                keyID: r.string(i, 0)!, publicKey: r.string(i, 1)!, actor: r.string(i, 2)!, roles: roles,
+                enrolledSeq: r.int64(i, 4)!, revokedSeq: r.int64(i, 5), isRoot: r.bool(i, 6)!)
         }
     }
 

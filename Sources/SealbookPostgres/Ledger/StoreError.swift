@@ -30,6 +30,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case database(String)
     /// A local file could not be written (export).
     case output(String)
+    /// The output file exists and may not be replaced.
+    case outputExists(String)
 
     public var description: String {
         switch self {
@@ -47,7 +49,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .refused(let m): "refused by the database: \(m)"
         case .schemaMismatch(let m): m
         case .database(let m): "database error: \(m)"
-        case .output(let m): m
+        case .output(let m), .outputExists(let m): m
         }
     }
 

@@ -5,15 +5,15 @@ internal import SealbookRunbook
 struct Subject {
     let scope: ControlScope
     let id: String
-    let events: [ProjectionEvent]
+    let events: [VerifiedEvent]
     /// ``events`` by type, each list in `seq` order: the rules look up the few types they
     /// name instead of scanning every event of a long session for each rule.
-    let byType: [String: [ProjectionEvent]]
-    let anchors: [String: ProjectionEvent]
+    let byType: [String: [VerifiedEvent]]
+    let anchors: [String: VerifiedEvent]
     let runbook: Runbook?
     // Sessions.
     let environment: String?
-    let requester: ProjectionEvent?
+    let requester: VerifiedEvent?
     let executorActors: Set<String>
     let executorKeys: Set<String>
     let migrationID: String?
@@ -22,16 +22,16 @@ struct Subject {
     let incident: IncidentAnalysis?
 
     /// The subject's events of one type, in `seq` order.
-    func events(ofType type: String) -> [ProjectionEvent] { byType[type] ?? [] }
+    func events(ofType type: String) -> [VerifiedEvent] { byType[type] ?? [] }
 
     var closeAnchor: String { scope == .session ? Anchor.sessionClosed : Anchor.incidentClosed }
     var closed: Bool { anchors[closeAnchor] != nil }
     var noun: String { scope.rawValue }
 
     /// A session's anchors: the first event of each kind (docs/CONTROLS.md §3.1).
-    static func sessionAnchors(_ events: [ProjectionEvent]) -> [String: ProjectionEvent] {
-        var a: [String: ProjectionEvent] = [:]
-        func first(_ name: String, _ test: (ProjectionEvent) -> Bool) {
+    static func sessionAnchors(_ events: [VerifiedEvent]) -> [String: VerifiedEvent] {
+        var a: [String: VerifiedEvent] = [:]
+        func first(_ name: String, _ test: (VerifiedEvent) -> Bool) {
             if let e = events.first(where: test) { a[name] = e }
         }
         first(Anchor.sessionOpened) { $0.type == "session.opened" }
@@ -47,15 +47,15 @@ struct Subject {
         return a
     }
 
-    static func incidentAnchors(_ events: [ProjectionEvent]) -> [String: ProjectionEvent] {
-        var a: [String: ProjectionEvent] = [:]
+    static func incidentAnchors(_ events: [VerifiedEvent]) -> [String: VerifiedEvent] {
+        var a: [String: VerifiedEvent] = [:]
         if let e = events.first(where: { $0.type == "incident.opened" }) { a[Anchor.incidentDeclared] = e }
         if let e = events.first(where: { $0.type == "incident.resolved" }) { a[Anchor.incidentResolved] = e }
         if let e = events.first(where: { $0.type == "incident.closed" }) { a[Anchor.incidentClosed] = e }
         return a
     }
 
-    static func session(id: String, events: [ProjectionEvent], runbook: Runbook?) -> Subject {
+    static func session(id: String, events: [VerifiedEvent], runbook: Runbook?) -> Subject {
         let byType = Dictionary(grouping: events, by: \.type)
         let opened = byType["session.opened"]?.first
         let executing = ["command.started", "migration.applied", "migration.rolled-back"].flatMap { byType[$0] ?? [] }
@@ -80,16 +80,16 @@ struct Subject {
 struct Outcome {
     var status: ControlStatus
     /// Events cited, for every status.
-    var evidence: [ProjectionEvent] = []
+    var evidence: [VerifiedEvent] = []
     /// Events that support a pass, whose age is the control's freshness.
-    var proofs: [ProjectionEvent] = []
+    var proofs: [VerifiedEvent] = []
     var reasons: [String] = []
     var exception: ControlException?
 
-    static func pass(_ proofs: [ProjectionEvent], _ reason: String) -> Outcome {
+    static func pass(_ proofs: [VerifiedEvent], _ reason: String) -> Outcome {
         Outcome(status: .pass, evidence: proofs, proofs: proofs, reasons: [reason])
     }
-    static func fail(_ evidence: [ProjectionEvent], _ reason: String) -> Outcome {
+    static func fail(_ evidence: [VerifiedEvent], _ reason: String) -> Outcome {
         Outcome(status: .fail, evidence: evidence, reasons: [reason])
     }
     static func pending(_ reason: String) -> Outcome { Outcome(status: .pending, reasons: [reason]) }
@@ -109,7 +109,7 @@ struct ResolvedTiming {
     var deadlinePassed = false
     var text = ""
 
-    func admits(_ e: ProjectionEvent) -> Bool {
+    func admits(_ e: VerifiedEvent) -> Bool {
         guard unreached == nil, e.seq > lo else { return false }
         if let hi, e.seq >= hi { return false }
         if let windowStart, e.time < windowStart { return false }
@@ -510,7 +510,7 @@ struct Evaluator {
         return "\(f.type) (\(conds.joined(separator: ", ")))"
     }
 
-    func seqs(_ events: [ProjectionEvent]) -> String {
+    func seqs(_ events: [VerifiedEvent]) -> String {
         let s = events.prefix(5).map { String($0.seq) }.joined(separator: ", ")
         return events.count > 5 ? s + ", …" : s
     }
@@ -520,7 +520,7 @@ struct Evaluator {
     /// Why the approval `a` does not count, or nil when it does. `revokedBefore`: a key revoked
     /// at a `seq` below this no longer vouches for its approval (the change ran after the
     /// authority was withdrawn).
-    func approvalProblem(_ a: ProjectionEvent, revokedBefore: Int64?) -> String? {
+    func approvalProblem(_ a: VerifiedEvent, revokedBefore: Int64?) -> String? {
         let who = "approval at seq \(a.seq) by \(a.actor)"
         guard let k = keys[a.body.key] else {
             return "\(who): key \(a.body.key) is not in the key history this projection folded"
@@ -559,7 +559,7 @@ struct Evaluator {
         return nil
     }
 
-    func approvals(scopes: [String], from lo: Int64 = 0, below hi: Int64 = Int64.max) -> [ProjectionEvent] {
+    func approvals(scopes: [String], from lo: Int64 = 0, below hi: Int64 = Int64.max) -> [VerifiedEvent] {
         subject.events(ofType: "approval.granted").filter {
             $0.seq > lo && $0.seq < hi
                 && scopes.contains($0.data["scope"]?.stringValue ?? "")
@@ -567,18 +567,18 @@ struct Evaluator {
     }
 
     /// The session's first override before the migration started (the emergency path).
-    func overrideBeforeStart() -> ProjectionEvent? {
+    func overrideBeforeStart() -> VerifiedEvent? {
         guard let ov = subject.anchors[Anchor.overrideRecorded], let start = subject.anchors[Anchor.migrationStarted],
             ov.seq < start.seq
         else { return nil }
         return ov
     }
 
-    func retrospectiveApproval(after ov: ProjectionEvent, scope: String) -> ProjectionEvent? {
+    func retrospectiveApproval(after ov: VerifiedEvent, scope: String) -> VerifiedEvent? {
         approvals(scopes: [scope], from: ov.seq).first { approvalProblem($0, revokedBefore: nil) == nil }
     }
 
-    func overrideException(_ ov: ProjectionEvent, retrospective: ProjectionEvent?) -> ControlException {
+    func overrideException(_ ov: VerifiedEvent, retrospective: VerifiedEvent?) -> ControlException {
         let note =
             retrospective.map {
                 "emergency override at seq \(ov.seq), approved retrospectively by \($0.actor) at seq \($0.seq)"
@@ -591,7 +591,7 @@ struct Evaluator {
         let anchor = subject.anchors[rule.before]
         let cutoff = anchor?.seq ?? Int64.max
         let candidates = approvals(scopes: rule.scopes, below: cutoff)
-        var valid: [ProjectionEvent] = []
+        var valid: [VerifiedEvent] = []
         var problems: [String] = []
         for a in candidates {
             if let p = approvalProblem(a, revokedBefore: cutoff) { problems.append(p) } else { valid.append(a) }
@@ -661,13 +661,13 @@ struct Evaluator {
     func paired(_ start: String, _ end: String, _ by: String?) -> Outcome {
         let starts = subject.events(ofType: start)
         let ends = subject.events(ofType: end)
-        var unmatched: [ProjectionEvent] = []
+        var unmatched: [VerifiedEvent] = []
         if let by {
             // A start is matched by a later end with the same `by` value. String values (the
             // usual case, e.g. commandId) are looked up by their latest end; any other value is
             // compared with the ends whose value is not a string.
             var latestEnd: [String: Int64] = [:]
-            var otherEnds: [ProjectionEvent] = []
+            var otherEnds: [VerifiedEvent] = []
             for e in ends {
                 if let k = e.data[by]?.stringValue { latestEnd[k] = max(latestEnd[k] ?? .min, e.seq) } else { otherEnds.append(e) }
             }
@@ -680,7 +680,7 @@ struct Evaluator {
                 if !matched { unmatched.append(s) }
             }
         } else {
-            var open: [ProjectionEvent] = []
+            var open: [VerifiedEvent] = []
             for e in (starts + ends).sorted(by: { $0.seq < $1.seq }) {
                 if e.type == start { open.append(e) } else if !open.isEmpty { open.removeFirst() }
             }

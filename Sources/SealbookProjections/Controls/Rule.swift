@@ -84,7 +84,7 @@ struct EventFilter: Sendable, Equatable {
         a.type == b.type && a.conditions.elementsEqual(b.conditions) { $0.path == $1.path && $0.match == $1.match }
     }
 
-    func matches(_ e: ProjectionEvent) -> Bool {
+    func matches(_ e: VerifiedEvent) -> Bool {
         guard e.type == type else { return false }
         return conditions.allSatisfy { c in
             var v: JSONValue? = .object(e.data)

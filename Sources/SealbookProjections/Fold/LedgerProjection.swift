@@ -1,4 +1,5 @@
 public import SealbookCore
+internal import SealbookRunbook
 
 /// Why a projection refused an input.
 public enum ProjectionError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -43,7 +44,7 @@ public struct LedgerProjection: Sendable {
     public private(set) var keys: [String: KeyHistory] = [:]
 
     /// The events kept, in `seq` order: key events, session events, incident events.
-    private(set) var retained: [ProjectionEvent] = []
+    private(set) var retained: [VerifiedEvent] = []
     /// Session stream → positions in ``retained``.
     private(set) var sessionIndex: [String: [Int]] = [:]
     /// Incident id → positions in ``retained``.
@@ -53,7 +54,7 @@ public struct LedgerProjection: Sendable {
     public init() {}
 
     /// Folds `events` from the start.
-    public init(events: some Sequence<ProjectionEvent>) throws(ProjectionError) {
+    public init(events: some Sequence<VerifiedEvent>) throws(ProjectionError) {
         for e in events { try apply(e) }
     }
 
@@ -64,15 +65,15 @@ public struct LedgerProjection: Sendable {
     public var incidentIDs: [String] { incidentIndex.keys.sorted() }
 
     /// The events of one session stream, in order.
-    public func sessionEvents(_ stream: String) -> [ProjectionEvent] {
+    public func sessionEvents(_ stream: String) -> [VerifiedEvent] {
         (sessionIndex[stream] ?? []).map { retained[$0] }
     }
 
     /// The events of one incident, in order.
-    public func incidentEvents(_ id: String) -> [ProjectionEvent] { (incidentIndex[id] ?? []).map { retained[$0] } }
+    public func incidentEvents(_ id: String) -> [VerifiedEvent] { (incidentIndex[id] ?? []).map { retained[$0] } }
 
     /// Applies the next verified event. Its `seq` must be greater than ``lastSeq``.
-    public mutating func apply(_ e: ProjectionEvent) throws(ProjectionError) {
+    public mutating func apply(_ e: VerifiedEvent) throws(ProjectionError) {
         guard e.seq > lastSeq else { throw .outOfOrder(seq: e.seq, after: lastSeq) }
         lastSeq = e.seq
         lastChainHash = e.chainHash
@@ -81,7 +82,7 @@ public struct LedgerProjection: Sendable {
     }
 
     /// Files one event under the sessions, incidents or keys it belongs to (or nowhere).
-    private mutating func index(_ e: ProjectionEvent) {
+    private mutating func index(_ e: VerifiedEvent) {
         let stream = e.body.stream
         var session: String?
         var incident: String?
@@ -103,11 +104,11 @@ public struct LedgerProjection: Sendable {
         default:
             break
         }
-        if stream.hasPrefix("session/") { session = stream }
+        if StreamID.isSession(stream) { session = stream }
         if e.type.hasPrefix("incident.") || e.type.hasPrefix("gdpr."), let id = e.data["incidentId"]?.stringValue {
             incident = id
-        } else if stream.hasPrefix("incident/") {
-            incident = String(stream.dropFirst("incident/".count))
+        } else if StreamID.isIncident(stream) {
+            incident = StreamID.incidentID(stream) ?? stream
         }
         guard isKeyEvent || session != nil || incident != nil else { return }
         retained.append(e)
@@ -136,7 +137,7 @@ public struct LedgerProjection: Sendable {
                 JSONObject([
                     (key: "seq", value: .number(JSONNumber(e.seq))),
                     (key: "eventHash", value: .string(e.eventHash.hex)),
-                    (key: "chainHash", value: e.chainHash.map { .string($0.hex) } ?? .null),
+                    (key: "chainHash", value: .string(e.chainHash.hex)),
                     (key: "recordedAt", value: e.recordedAt.map(JSONValue.string) ?? .null),
                     (key: "body", value: e.body.json),
                 ]))
@@ -175,9 +176,11 @@ public struct LedgerProjection: Sendable {
             else { throw .invalidSnapshot("events[\(i)] needs seq (increasing, at most lastSeq), eventHash and body") }
             let body: EventBody
             do { body = try EventBody(json: bodyJSON) } catch { throw .invalidSnapshot("events[\(i)].body: \(error)") }
-            let chain = item["chainHash"]?.stringValue.flatMap { Digest32(hex: $0) }
+            guard let chain = item["chainHash"]?.stringValue.flatMap({ Digest32(hex: $0) }) else {
+                throw .invalidSnapshot("events[\(i)] needs chainHash")
+            }
             index(
-                ProjectionEvent(
+                VerifiedEvent(
                     seq: seq, body: body, eventHash: hash, chainHash: chain, recordedAt: item["recordedAt"]?.stringValue
                 ))
             previous = seq
@@ -191,7 +194,7 @@ public struct LedgerProjection: Sendable {
 
     /// The projection over the events with `seq` ≤ `seq` (a prefix of `events`, which must be in
     /// `seq` order): what the ledger showed at that position.
-    public static func replay(_ events: some Sequence<ProjectionEvent>, through seq: Int64) throws(ProjectionError)
+    public static func replay(_ events: some Sequence<VerifiedEvent>, through seq: Int64) throws(ProjectionError)
         -> LedgerProjection
     {
         var p = LedgerProjection()

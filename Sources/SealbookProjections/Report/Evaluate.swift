@@ -85,10 +85,9 @@ extension LedgerProjection {
     }
 
     private func sessionReport(
-        _ stream: String, _ events: [ProjectionEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
+        _ stream: String, _ events: [VerifiedEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
     ) -> (SessionReport, Runbook?) {
-        var state = SessionState()
-        for e in events { state.apply(seq: e.seq, body: e.body, recordedAt: e.recordedAt ?? e.body.time) }
+        let state = SessionState(events: events)
         let runbook = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
         let subject = Subject.session(id: stream, events: events, runbook: runbook)
         var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
@@ -121,7 +120,7 @@ extension LedgerProjection {
             RunbookReference(id: $0, version: state.runbookVersion ?? "", sha256: state.runbookSHA256 ?? "")
         }
         let report = SessionReport(
-            stream: stream, sessionID: String(stream.dropFirst("session/".count)), migrationID: state.migrationID,
+            stream: stream, sessionID: StreamID.sessionID(stream) ?? stream, migrationID: state.migrationID,
             environment: state.environment, changeTicket: state.changeTicket, runbook: reference,
             runbookKnown: runbook != nil,
             state: summary, checklists: checklists, controls: evaluator.results())
@@ -129,7 +128,7 @@ extension LedgerProjection {
     }
 
     private func incidentReport(
-        _ a: IncidentAnalysis, sessionEvents: [ProjectionEvent], runbook: Runbook?, controls: [ControlResult]
+        _ a: IncidentAnalysis, sessionEvents: [VerifiedEvent], runbook: Runbook?, controls: [ControlResult]
     ) -> IncidentReport {
         var seen = Set<Int64>()
         let timeline = (a.events + sessionEvents.filter { Self.incidentTimelineKinds.contains($0.type) })
@@ -159,13 +158,13 @@ extension LedgerProjection {
         "backup.verified", "notification.sent", "override.recorded", "session.closed",
     ]
 
-    static func timelineEntry(_ e: ProjectionEvent) -> TimelineEntry {
+    static func timelineEntry(_ e: VerifiedEvent) -> TimelineEntry {
         TimelineEntry(
             ref: e.ref, time: e.body.time, type: e.type, actor: e.actor, stream: e.body.stream, summary: summary(e))
     }
 
     /// A few words from an event's data, at most 200 characters.
-    static func summary(_ e: ProjectionEvent) -> String {
+    static func summary(_ e: VerifiedEvent) -> String {
         let d = e.data
         func s(_ k: String) -> String { d[k]?.stringValue ?? "?" }
         func i(_ k: String) -> String { d[k]?.int64Value.map(String.init) ?? "?" }

@@ -169,17 +169,17 @@ struct IncidentPolicy {
 /// The computed timings of one incident, shared by its report and its controls.
 struct IncidentAnalysis {
     let id: String
-    let events: [ProjectionEvent]
-    let opened: ProjectionEvent?
-    let closed: ProjectionEvent?
-    let resolved: ProjectionEvent?
+    let events: [VerifiedEvent]
+    let opened: VerifiedEvent?
+    let closed: VerifiedEvent?
+    let resolved: VerifiedEvent?
     let sessionStream: String?
     let phases: [PhaseResult]
     let escalations: [EscalationResult]
     let gdpr: GDPRNotificationResult
     let level: Int?
 
-    init(id: String, events: [ProjectionEvent], runbook: Runbook?, policy: IncidentPolicy, asOf: Timestamp) {
+    init(id: String, events: [VerifiedEvent], runbook: Runbook?, policy: IncidentPolicy, asOf: Timestamp) {
         self.id = id
         self.events = events
         let opened = events.first { $0.type == "incident.opened" }
@@ -225,7 +225,7 @@ struct IncidentAnalysis {
         self.phases = phases
 
         // Escalations: the opening level, then every escalation.
-        var raises: [(level: Int, event: ProjectionEvent)] = []
+        var raises: [(level: Int, event: VerifiedEvent)] = []
         if let opened, let l = opened.data["level"]?.int64Value { raises.append((Int(l), opened)) }
         for e in events where e.type == "incident.escalated" {
             if let l = e.data["toLevel"]?.int64Value { raises.append((Int(l), e)) }
@@ -258,7 +258,7 @@ struct IncidentAnalysis {
     }
 
     /// The Art. 33 clock: from the latest assessment's `awareAt` to the earliest `notifiedAt`.
-    static func gdpr(events: [ProjectionEvent], deadlineMs: Int64, asOf: Timestamp) -> GDPRNotificationResult {
+    static func gdpr(events: [VerifiedEvent], deadlineMs: Int64, asOf: Timestamp) -> GDPRNotificationResult {
         let assessment = events.last { $0.type == "gdpr.breach.assessed" }
         let notes = events.filter { $0.type == "gdpr.authority.notified" }
         func has(_ k: String) -> Bool { notes.contains { !($0.data["contents"]?[k]?.stringValue ?? "").isEmpty } }
@@ -300,7 +300,7 @@ struct IncidentAnalysis {
 
 /// Rollbacks of a session against their windows.
 enum RollbackAnalysis {
-    static func analyse(session events: [ProjectionEvent], anchors: [String: ProjectionEvent], runbook: Runbook?)
+    static func analyse(session events: [VerifiedEvent], anchors: [String: VerifiedEvent], runbook: Runbook?)
         -> [RollbackResult]
     {
         let starts = events.filter { $0.type == "rollback.started" }

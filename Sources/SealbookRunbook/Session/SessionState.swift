@@ -1,21 +1,5 @@
 public import SealbookCore
 
-/// An event of a session as projections see it: its position, its body, and when the server
-/// recorded it. Storage-agnostic (built from the database or a bundle).
-public struct SessionEvent: Sendable {
-    public let seq: Int64
-    public let body: EventBody
-    public let eventHash: Digest32
-    public let recordedAt: String
-
-    public init(seq: Int64, body: EventBody, eventHash: Digest32, recordedAt: String) {
-        self.seq = seq
-        self.body = body
-        self.eventHash = eventHash
-        self.recordedAt = recordedAt
-    }
-}
-
 /// The state of one migration session, folded from its events in order. A pure function of the
 /// events: no clock, no database.
 public struct SessionState: Sendable {
@@ -85,28 +69,26 @@ public struct SessionState: Sendable {
 
     public init() {}
 
-    /// Folds `events` (one session's stream, in order).
-    public init(events: [SessionEvent]) {
+    /// Folds `events` (one session's stream, verified, in order).
+    public init(events: some Sequence<VerifiedEvent>) {
         for e in events { apply(e) }
     }
 
-    /// Applies one event; unknown types only count.
-    public mutating func apply(_ e: SessionEvent) { apply(seq: e.seq, body: e.body, recordedAt: e.recordedAt) }
-
-    /// Applies one event given by its parts (without building a ``SessionEvent``).
-    public mutating func apply(seq: Int64, body: EventBody, recordedAt: String) {
+    /// Applies one verified event; unknown types only count. Times are the signed ones.
+    public mutating func apply(_ e: VerifiedEvent) {
+        let seq = e.seq, body = e.body
         let d = body.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
         eventCount += 1
         lastSeq = seq
-        lastEventAt = recordedAt
+        lastEventAt = body.time
         if stream.isEmpty { stream = body.stream }
         switch body.type {
         case "session.opened":
             opened = true
-            openedAt = recordedAt
+            openedAt = body.time
             openedBy = body.actor
-            sessionID = String(body.stream.dropFirst("session/".count))
+            sessionID = StreamID.sessionID(body.stream) ?? body.stream
             environment = s("environment")
             migrationID = s("migrationId")
             changeTicket = s("changeTicket")
@@ -146,7 +128,7 @@ public struct SessionState: Sendable {
             commands[id]?.exitCode = d["exitCode"]?.int64Value
         case "migration.applied", "migration.rolled-back":
             let applied = body.type == "migration.applied"
-            migrations.append((applied, s("fromRevision"), s("toRevision"), seq, recordedAt))
+            migrations.append((applied, s("fromRevision"), s("toRevision"), seq, body.time))
             alembicCurrent = s("toRevision")
             executors.insert(body.actor)
         case "documentation.recorded":
@@ -180,10 +162,13 @@ public struct SessionState: Sendable {
         }
     }
 
-    /// Approvals that count for segregation of duties: granted, not by an executor, and not by
-    /// `executor` (the actor about to run the change).
-    public func independentApprovals(executor: String) -> [Approval] {
-        approvals.filter { $0.granted && $0.actor != executor && !executors.contains($0.actor) }
+    /// Approvals that count for segregation of duties: granted, signed by a key that held the
+    /// `approver` role at the approval's position (`heldApprover(key, seq)`), not by an executor,
+    /// and not by `executor` (the actor about to run the change).
+    public func independentApprovals(executor: String, heldApprover: (_ key: String, _ seq: Int64) -> Bool) -> [Approval] {
+        approvals.filter {
+            $0.granted && $0.actor != executor && !executors.contains($0.actor) && heldApprover($0.key, $0.seq)
+        }
     }
 }
 
@@ -194,11 +179,16 @@ public struct GateDecision: Sendable, Equatable {
     public var isOpen: Bool { missing.isEmpty }
 }
 
-/// The production gate of DESIGN.md 4: no upgrade while a critical pre-migration item is missing
-/// or failed, or while no approval from an actor other than the executor exists.
+/// The production gate (docs/RUNBOOK.md): no change while a critical pre-migration item is
+/// missing or failed, or while no approval from an actor other than the executor, signed by a
+/// key that held the `approver` role, exists.
 public enum PolicyGate {
-    /// Evaluates the gate for `executor` about to run an upgrade in `state`'s session.
-    public static func evaluate(state: SessionState, runbook: Runbook, executor: String) -> GateDecision {
+    /// Evaluates the gate for `executor` about to run a change in `state`'s session.
+    /// `heldApprover(key, seq)` says whether `key` held the `approver` role at `seq` (from the
+    /// verified key history).
+    public static func evaluate(
+        state: SessionState, runbook: Runbook, executor: String, heldApprover: (_ key: String, _ seq: Int64) -> Bool
+    ) -> GateDecision {
         var missing: [String] = []
         for item in runbook.criticalItems {
             switch state.items[item.id]?.status {
@@ -207,7 +197,7 @@ public enum PolicyGate {
             default: break
             }
         }
-        if state.independentApprovals(executor: executor).isEmpty {
+        if state.independentApprovals(executor: executor, heldApprover: heldApprover).isEmpty {
             missing.append("no approval.granted from an actor other than the executor (\(executor)) is recorded")
         }
         return GateDecision(missing: missing)

@@ -1,0 +1,147 @@
+public import Foundation
+public import SealbookCore
+public import SealbookPostgres
+public import SealbookRunbook
+
+/// `sealbook run`: a command of the runbook, run and recorded (docs/RUNBOOK.md, "run"). In
+/// order: the session is read and verified; in production an alembic upgrade meets the policy
+/// gate (closed: refused, or with an override justification an `override.recorded`); then
+/// `command.started`, the command itself (its output streamed and hashed), `command.finished`
+/// (also for a command that could not start), and `migration.applied` /
+/// `migration.rolled-back` for the revisions alembic moved.
+public struct CommandExecution {
+    /// What to run, and how.
+    public struct Request: Sendable {
+        public var session: String
+        public var argv: [String]
+        public var cwd: String
+        /// The command's whole environment.
+        public var environment: [String: String]
+        /// The runbook step the command belongs to.
+        public var step: String?
+        /// With a justification: go ahead although the production gate is closed (an emergency
+        /// change, recorded as `override.recorded`).
+        public var overrideJustification: String?
+        /// The session's runbook file, when it is not built in.
+        public var runbookFile: String?
+
+        public init(
+            session: String, argv: [String], cwd: String, environment: [String: String], step: String? = nil,
+            overrideJustification: String? = nil, runbookFile: String? = nil
+        ) {
+            self.session = session
+            self.argv = argv
+            self.cwd = cwd
+            self.environment = environment
+            self.step = step
+            self.overrideJustification = overrideJustification
+            self.runbookFile = runbookFile
+        }
+    }
+
+    /// How the command ended.
+    public struct Outcome: Sendable {
+        public let commandID: String
+        public let result: CommandResult
+        /// The exit code a shell would report: the command's, or 128 + its signal.
+        public var exitCode: Int32 { result.shellExitCode }
+    }
+
+    public let ledger: Ledger
+    public let key: KeyFile
+
+    public init(ledger: Ledger, key: KeyFile) {
+        self.ledger = ledger
+        self.key = key
+    }
+
+    /// Runs `request` with the command's output going to `stdout` and `stderr`. `recorded` is
+    /// called after each event is appended. Throws ``LedgerError/gateClosed(missing:)`` when the
+    /// gate refuses (nothing is recorded, nothing runs) and
+    /// ``LedgerError/commandNotStarted(_:)`` when the command could not start (recorded as
+    /// failed with exit code 127).
+    public func run(
+        _ request: Request, stdout: FileHandle, stderr: FileHandle, recorded: (RecordedEvent) -> Void = { _ in }
+    ) throws -> Outcome {
+        let session = try ledger.openSession(request.session)
+        let rb = try session.runbook(file: request.runbookFile)
+        let runner = CommandRunner(
+            argv: request.argv, cwd: request.cwd, environment: request.environment, recordedVariables: rb.recordedEnvironment)
+        let start = runner.describeStart()
+        func record(_ type: String, _ data: JSONObject, note: String? = nil) throws {
+            let r = try ledger.record(type: type, data: data, in: session, key: key)
+            recorded(RecordedEvent(type: type, result: r, note: note))
+        }
+
+        // The production gate, before anything runs.
+        if session.state.environment == Environment.production.rawValue, start.alembic?.action == .upgrade {
+            let gate = session.gate(executor: key.actor, runbook: rb)
+            if !gate.isOpen {
+                guard let justification = request.overrideJustification else {
+                    throw LedgerError.gateClosed(missing: gate.missing)
+                }
+                let event = RunbookEvent.overrideRecorded(
+                    gate: "production-upgrade", justification: justification, missing: gate.missing)
+                try record(event.type, event.data, note: "emergency change: the gate was overridden")
+            }
+        }
+
+        let commandID = Hex.encode(secureRandomBytes(6))
+        var startData = members([
+            ("commandId", .string(commandID)), ("step", string(request.step)),
+            ("argv", .array(start.argv.map(JSONValue.string))), ("cwd", .string(start.cwd)),
+            (
+                "environment",
+                .object(JSONObject(start.environment.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) }))
+            ),
+        ])
+        if let a = start.alembic {
+            startData["alembic"] = object([("action", .string(a.action.rawValue))] + (a.target.map { [("target", JSONValue.string($0))] } ?? []))
+        }
+        try record("command.started", startData)
+
+        let result: CommandResult
+        do {
+            result = try runner.run(stdout: stdout, stderr: stderr)
+        } catch {
+            // Could not start: recorded as failed with the shell's 127.
+            let empty = object([("sha256", .string(SHA256.hash([UInt8]()).hex)), ("sizeBytes", int(0))])
+            try record(
+                "command.finished",
+                members([
+                    ("commandId", .string(commandID)), ("outcome", .string("failed")), ("exitCode", int(127)),
+                    ("durationMs", int(0)), ("stdout", empty), ("stderr", empty),
+                ]), note: "\(error)")
+            throw LedgerError.commandNotStarted("\(error)")
+        }
+        var finish = members([
+            ("commandId", .string(commandID)), ("outcome", .string(result.outcome.rawValue)),
+            ("exitCode", result.exitCode.map { int(Int64($0)) }), ("signal", result.signal.map { int(Int64($0)) }),
+            ("durationMs", int(result.durationMs)),
+            ("stdout", object([("sha256", .string(result.stdout.sha256)), ("sizeBytes", int(result.stdout.sizeBytes))])),
+            ("stderr", object([("sha256", .string(result.stderr.sha256)), ("sizeBytes", int(result.stderr.sizeBytes))])),
+        ])
+        let moves = result.alembic
+        if let moves {
+            var a: [(String, JSONValue)] = []
+            if let f = moves.fromRevision { a.append(("fromRevision", .string(f))) }
+            if let t = moves.toRevision ?? moves.currentRevision { a.append(("toRevision", .string(t))) }
+            if !a.isEmpty { finish["alembic"] = object(a) }
+        }
+        try record(
+            "command.finished", finish,
+            note: "\(result.outcome.rawValue), exit \(result.shellExitCode), \(result.durationMs) ms")
+        // `--sql` only prints SQL: the database does not move.
+        if result.outcome == .success, let a = start.alembic, !a.sqlOnly, let moves, !moves.steps.isEmpty,
+            a.action == .upgrade || a.action == .downgrade
+        {
+            try record(
+                a.action == .upgrade ? "migration.applied" : "migration.rolled-back",
+                members([
+                    ("fromRevision", moves.fromRevision.map(JSONValue.string) ?? .null),
+                    ("toRevision", moves.toRevision.map(JSONValue.string) ?? .null), ("commandId", .string(commandID)),
+                ]))
+        }
+        return Outcome(commandID: commandID, result: result)
+    }
+}
