@@ -89,6 +89,12 @@ let package = Package(
             name: "SealbookPostgresTests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],
             swiftSettings: strict),
         .testTarget(
+            name: "SealbookKitTests",
+            dependencies: [
+                "SealbookCore", "SealbookPostgres", "SealbookRunbook", "SealbookReports", "SealbookKit", "SealbookTestSupport",
+            ],
+            swiftSettings: strict),
+        .testTarget(
             name: "SealbookCLITests", dependencies: ["SealbookCore", "SealbookPostgres", "SealbookTestSupport"],
             swiftSettings: strict),
     ],

@@ -57,7 +57,8 @@ public final class LogFollower {
     public func refresh(progress: (Int64, Int64) -> Void = { _, _ in }) throws -> LedgerSnapshot? {
         let before = verifier.nextSeq
         let report = try ledger.store.verify(continuing: &verifier, progress: progress)
-        if lastReport != nil, verifier.nextSeq == before { return nil }
+        guard report.isValid || allowUnverified else { throw LedgerError.unverified(report) }
+        if let last = lastReport, verifier.nextSeq == before, last.failureCount == report.failureCount { return nil }
         lastReport = report
         let log = VerifiedLog(source: "database", report: report, events: collector.events)
         return try Ledger.snapshot(of: log, allowUnverified: allowUnverified)

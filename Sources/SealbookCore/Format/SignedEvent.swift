@@ -8,6 +8,15 @@ public struct SignedEvent: Sendable, Equatable {
     /// `SHA-256(bodyBytes || signature)`.
     public let eventHash: Digest32
 
+    /// An event with `signature` as given, whether or not it verifies: for tests that play an
+    /// attacker (a forged or replayed signature). Not public: an application signs.
+    package init(body: EventBody, bodyBytes: [UInt8], signature: [UInt8]) {
+        self.body = body
+        self.bodyBytes = bodyBytes
+        self.signature = signature
+        self.eventHash = FormatV1.eventHash(bodyBytes: bodyBytes, signature: signature)
+    }
+
     /// Canonicalizes and signs `body` with `key`. The key's id must be `body.key`.
     public init(signing body: EventBody, with key: Ed25519.PrivateKey) throws(BodyError) {
         precondition(key.publicKey.keyID == body.key, "body.key must be the signing key's id")
