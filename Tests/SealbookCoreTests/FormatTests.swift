@@ -1,4 +1,4 @@
-// Format v1 (DESIGN.md §2): event and chain hashes against values computed outside Swift,
+// Format v1 (docs/FORMAT.md §2-5): event and chain hashes against values computed outside Swift,
 // identifier rules, EventBody decoding rules, and key files on disk.
 
 import Foundation

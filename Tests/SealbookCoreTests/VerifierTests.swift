@@ -1,4 +1,4 @@
-// The verifier (DESIGN.md §2.5) over bundle files built here, line by line, with the real
+// The verifier (docs/FORMAT.md §7) over bundle files built here, line by line, with the real
 // signing code and FormatV1's hashes; no database. Each tamper is applied to the lines as
 // bytes/strings (re-signing only where a case needs a valid signature by another key).
 
@@ -232,7 +232,7 @@ struct VerifierCleanTests {
         #expect(r.entries == 7)
     }
 
-    @Test("the chain built here follows DESIGN.md 2.2 (independent recomputation from the lines)")
+    @Test("the chain built here follows docs/FORMAT.md §3 (independent recomputation from the lines)")
     func chainRecomputed() throws {
         let b = try LedgerBuilder.standard(events: 6)
         var previous = Digest32.zero
@@ -273,7 +273,7 @@ struct VerifierCleanTests {
         #expect(r.lastSeq == b.count)
     }
 
-    @Test("a bundle body written in another member order, with whitespace and escapes, still verifies (DESIGN.md 2.4)")
+    @Test("a bundle body written in another member order, with whitespace and escapes, still verifies (docs/FORMAT.md §6)")
     func nonCanonicalBundleBody() throws {
         let b = try LedgerBuilder.standard(events: 6)
         var l = VerLines(b)

@@ -1,4 +1,4 @@
-/// A format-v1 event body (DESIGN.md 2.1, `docs/FORMAT.md` §2). Building one checks every rule
+/// A format-v1 event body (`docs/FORMAT.md` §2). Building one checks every rule
 /// that the format puts on a body; a value that exists is valid.
 public struct EventBody: Sendable, Equatable {
     public var ledger: String

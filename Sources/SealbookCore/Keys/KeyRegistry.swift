@@ -1,4 +1,4 @@
-/// Roles a key may hold (DESIGN.md 2.3).
+/// Roles a key may hold (`docs/FORMAT.md` §4).
 public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
     case admin, `operator`, approver, incidentCommander = "incident-commander", auditor, pipeline
 

@@ -1,7 +1,7 @@
 public import SealbookCore
 internal import Foundation
 
-/// The append-only PostgreSQL log of one ledger (DESIGN.md 3). Owns one libpq connection; not
+/// The append-only PostgreSQL log of one ledger (`docs/FORMAT.md` §9). Owns one libpq connection; not
 /// for use from several threads at once (open one store per thread or task).
 public final class LedgerStore {
     let connection: PGConnection
