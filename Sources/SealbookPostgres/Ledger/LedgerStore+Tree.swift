@@ -1,0 +1,92 @@
+public import SealbookCore
+
+/// The RFC 6962 tree over the log, as the database keeps it (docs/FORMAT.md §12): the
+/// complete subtrees at levels that are multiples of 8, extended by every append in the same
+/// transaction. Any other node is folded from those by `sealbook.tree_node`.
+extension LedgerStore {
+    /// The hashes of the complete subtrees `nodes` (level, index), in the order asked, in one
+    /// round trip (`sealbook.tree_node` for each).
+    public func treeNodes(_ nodes: [(level: Int, index: Int64)]) throws(StoreError) -> [Digest32] {
+        guard !nodes.isEmpty else { return [] }
+        return try run { c in
+            let r = try c.query(
+                """
+                SELECT sealbook.tree_node(n.l, n.i) FROM unnest(\(nodes.map { String($0.level) })::int[], \(nodes.map { String($0.index) })::bigint[])
+                    WITH ORDINALITY AS n(l, i, o) ORDER BY n.o
+                """, resultFormat: .binary)
+            guard r.rowCount == nodes.count else {
+                throw StoreError.database("tree nodes: asked for \(nodes.count), got \(r.rowCount)")
+            }
+            return try (0..<r.rowCount).map { i in
+                guard let d = r.bytes(i, 0).flatMap(Digest32.init(bytes:)) else {
+                    throw StoreError.database("tree node \(nodes[i]) is not 32 bytes")
+                }
+                return d
+            }
+        }
+    }
+
+    /// The root of the first `size` entries, as the database computes it (`sealbook.tree_root`).
+    public func treeRoot(size: Int64) throws(StoreError) -> Digest32 {
+        try run { c in
+            let r = try c.query("SELECT sealbook.tree_root(\(size))", resultFormat: .binary)
+            guard let d = r.bytes(0, 0).flatMap(Digest32.init(bytes:)) else { throw StoreError.database("tree root is not 32 bytes") }
+            return d
+        }
+    }
+
+    /// The ledger's checkpoint origin (`sealbook.origin()`; docs/FORMAT.md §12.2).
+    public func origin() throws(StoreError) -> String {
+        try run { c in
+            guard let o = try c.query("SELECT sealbook.origin()").string(0, 0) else {
+                throw StoreError.notInitialized("the ledger has no genesis yet: run sealbook init")
+            }
+            return o
+        }
+    }
+
+    /// A checkpoint as the database stores it.
+    public struct StoredCheckpoint: Sendable, Equatable {
+        public let size: Int64
+        public let root: Digest32
+        /// The whole signed note.
+        public let note: String
+        /// The log key that signed it.
+        public let keyID: String
+        /// Whether the same checkpoint was already stored.
+        public let duplicate: Bool
+    }
+
+    /// Stores a signed checkpoint note through `sealbook.add_checkpoint`, which checks its
+    /// origin, size, root and log-key signature against the log.
+    public func addCheckpoint(note: String) throws(StoreError) -> StoredCheckpoint {
+        try run { c in
+            let r = try c.query("SELECT r_size, r_root, r_key_id, r_duplicate FROM sealbook.add_checkpoint(\(note))", resultFormat: .binary)
+            return StoredCheckpoint(
+                size: r.int64(0, 0)!, root: Digest32(bytes: r.bytes(0, 1)!)!, note: note, keyID: r.string(0, 2)!,
+                duplicate: r.bool(0, 3)!)
+        }
+    }
+
+    /// The stored checkpoint with the largest size, if any.
+    public func latestCheckpoint() throws(StoreError) -> StoredCheckpoint? {
+        try run { c in
+            let r = try c.query(
+                "SELECT size, root, note, key_id FROM sealbook.checkpoints ORDER BY size DESC LIMIT 1", resultFormat: .binary)
+            guard r.rowCount == 1 else { return nil }
+            return StoredCheckpoint(
+                size: r.int64(0, 0)!, root: Digest32(bytes: r.bytes(0, 1)!)!, note: r.string(0, 2)!, keyID: r.string(0, 3)!,
+                duplicate: false)
+        }
+    }
+
+    /// The event hashes of `seq` in `range` (the tree's leaves `range - 1`), in order.
+    public func eventHashes(_ range: ClosedRange<Int64>) throws(StoreError) -> [Digest32] {
+        try run { c in
+            let r = try c.query(
+                "SELECT event_hash FROM sealbook.events WHERE seq >= \(range.lowerBound) AND seq <= \(range.upperBound) ORDER BY seq",
+                resultFormat: .binary)
+            return (0..<r.rowCount).compactMap { r.bytes($0, 0).flatMap(Digest32.init(bytes:)) }
+        }
+    }
+}
