@@ -29,7 +29,7 @@ extension Merkle {
         public var nodeIDs: [NodeID] { elements.flatMap { $0 } }
 
         /// The answer's values from fetched node hashes: each element folded right to left.
-        /// Throws ``MerkleError/missingNode(_:)`` naming the first node that `nodes` lacks.
+        /// Throws ``MerkleError/missingNode(_:)`` naming a node that `nodes` lacks.
         public func hashes(from nodes: [NodeID: Digest32]) throws(MerkleError) -> [Digest32] {
             var out: [Digest32] = []
             out.reserveCapacity(elements.count)
@@ -115,20 +115,24 @@ public protocol MerkleNodeSource {
 }
 
 extension Merkle {
-    /// The root of the tree of `size` leaves, from one fetch of ``rootPlan(size:)``'s nodes.
+    /// The root of the tree of `size` leaves, from one fetch of ``rootPlan(size:)``'s nodes
+    /// (none for the empty tree).
     public static func root(size: UInt64, source: some MerkleNodeSource) throws -> Digest32 {
         let plan = try rootPlan(size: size)
         if plan.elements.isEmpty { return emptyRoot }
         return try plan.hashes(from: source.merkleNodes(plan.nodeIDs))[0]
     }
 
-    /// The inclusion proof for `leafIndex` in the tree of `size` leaves, from one fetch.
+    /// The inclusion proof for `leafIndex` in the tree of `size` leaves, from one fetch (none
+    /// when the proof is empty).
     public static func inclusionProof(leafIndex: UInt64, size: UInt64, source: some MerkleNodeSource) throws -> [Digest32] {
         let plan = try inclusionPlan(leafIndex: leafIndex, size: size)
+        if plan.elements.isEmpty { return [] }
         return try plan.hashes(from: source.merkleNodes(plan.nodeIDs))
     }
 
-    /// The consistency proof from `size1` to `size2` leaves, from one fetch.
+    /// The consistency proof from `size1` to `size2` leaves, from one fetch (none when the
+    /// sizes are equal).
     public static func consistencyProof(from size1: UInt64, to size2: UInt64, source: some MerkleNodeSource) throws -> [Digest32] {
         let plan = try consistencyPlan(from: size1, to: size2)
         if plan.elements.isEmpty { return [] }
