@@ -155,7 +155,7 @@ struct MerkleProbeTests {
         #expect(all.filter { $0.path.hasPrefix("consistency/") }.count == 98)
         #expect(all.allSatisfy { $0.desc != "UNDECODABLE" })
         #expect(all.contains { $0.path == Self.stricterThanUpstream })
-        // Edge cases SOURCES notes: 0-byte hashes, and equal sizes of zero, must fail.
+        // Edge cases: 0-byte hashes, and equal sizes of zero, must fail.
         #expect(all.contains { $0.path == "inclusion/single-entry/empty-root-and-leaf.json" && $0.wantErr })
         #expect(all.contains { $0.path == "consistency/additional/sizes-are-equal-zero-and-proof-is-empty.json" && $0.wantErr })
     }

@@ -817,6 +817,8 @@ struct TLogProofTests {
         for (text, error) in cases {
             #expect(throws: error, "\(text.prefix(80))") { try TLogProof(parsing: text) }
         }
+        let huge = [UInt8](repeating: 0x41, count: TLogProof.maxBytes + 1)
+        #expect(throws: NoteError.tooLarge(bytes: TLogProof.maxBytes + 1, limit: TLogProof.maxBytes)) { try TLogProof(parsing: huge) }
         #expect(try TLogProof(parsing: "c2sp.org/tlog-proof@v1\nindex 0\n" + tail).index == 0)
         #expect(try TLogProof(parsing: "c2sp.org/tlog-proof@v1\nindex 1\n" + String(repeating: h + "\n", count: 63) + tail).inclusionProof.count == 63)
         let note = try SignedNote(parsing: Self.signed(Self.specCheckpoint))

@@ -34,13 +34,15 @@ extension Merkle {
             var out: [Digest32] = []
             out.reserveCapacity(elements.count)
             for element in elements {
-                var folded: Digest32? = nil
-                for id in element.reversed() {
-                    guard let h = nodes[id] else { throw .missingNode(id) }
-                    folded = folded.map { Merkle.nodeHash(h, $0) } ?? h
+                // Every element holds at least one node; fold from the right.
+                var i = element.endIndex - 1
+                guard var folded = nodes[element[i]] else { throw .missingNode(element[i]) }
+                while i > element.startIndex {
+                    i -= 1
+                    guard let left = nodes[element[i]] else { throw .missingNode(element[i]) }
+                    folded = Merkle.nodeHash(left, folded)
                 }
-                // Every element holds at least one node.
-                out.append(folded!)
+                out.append(folded)
             }
             return out
         }

@@ -72,8 +72,8 @@ extension Merkle {
         guard computed == root else { throw .rootMismatch(.root, computed: computed, expected: root) }
     }
 
-    /// ``verifyInclusion(leafHash:index:size:proof:root:)-(Digest32,_,_,_,_)`` over raw hashes (as decoded from a
-    /// proof file): every hash must be 32 bytes, else ``MerkleError/invalidHashLength(_:count:)``.
+    /// The same verification over raw hashes (as decoded from a proof file): every hash must be
+    /// 32 bytes, else ``MerkleError/invalidHashLength(_:count:)`` names the first that is not.
     public static func verifyInclusion(
         leafHash: [UInt8], index: UInt64, size: UInt64, proof: [[UInt8]], root: [UInt8]
     ) throws(MerkleError) {
@@ -140,8 +140,8 @@ extension Merkle {
         guard sr == root2 else { throw .rootMismatch(.root2, computed: sr, expected: root2) }
     }
 
-    /// ``verifyConsistency(size1:size2:proof:root1:root2:)-(_,_,[Digest32],_,_)`` over raw hashes: every hash must be
-    /// 32 bytes, else ``MerkleError/invalidHashLength(_:count:)``.
+    /// The same verification over raw hashes: every hash must be 32 bytes, else
+    /// ``MerkleError/invalidHashLength(_:count:)`` names the first that is not (roots first).
     public static func verifyConsistency(
         size1: UInt64, size2: UInt64, proof: [[UInt8]], root1: [UInt8], root2: [UInt8]
     ) throws(MerkleError) {

@@ -82,7 +82,7 @@ public enum NoteError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .tooLarge(let bytes, let limit): "note is \(bytes) bytes, over the limit of \(limit)"
+        case .tooLarge(let bytes, let limit): "input is \(bytes) bytes, over the limit of \(limit)"
         case .invalidUTF8: "note is not valid UTF-8"
         case .controlCharacter(let offset): "control character at byte \(offset) (only newline is allowed)"
         case .missingBlankLine: "no blank line between the note text and its signatures"
