@@ -37,11 +37,17 @@ public struct ReadOptions: Sendable {
     public var reportAll: Bool
     /// Which verified events to keep.
     public var selection: EventSelection
+    /// Tree sizes whose root to keep (bundles; ``VerificationReport/treeRoots``).
+    public var keepRootsAt: Set<Int64>
 
-    public init(trustRoot: Ed25519.PublicKey? = nil, reportAll: Bool = false, selection: EventSelection = .all) {
+    public init(
+        trustRoot: Ed25519.PublicKey? = nil, reportAll: Bool = false, selection: EventSelection = .all,
+        keepRootsAt: Set<Int64> = []
+    ) {
         self.trustRoot = trustRoot
         self.reportAll = reportAll
         self.selection = selection
+        self.keepRootsAt = keepRootsAt
     }
 }
 
@@ -117,7 +123,8 @@ extension Ledger {
             return VerifiedLog(source: "database", report: report, events: collector.events)
         case .bundle(let path):
             let (_, report) = try BundleVerifier.verify(
-                path: path, options: verifyOptions, onVerified: collector.take, progress: progress)
+                path: path, options: verifyOptions, onVerified: collector.take, keepRootsAt: options.keepRootsAt,
+                progress: progress)
             return VerifiedLog(source: "bundle", bundlePath: path, report: report, events: collector.events)
         }
     }

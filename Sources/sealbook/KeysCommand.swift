@@ -7,7 +7,7 @@ import SealbookPostgres
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate, enrol, revoke and list signing keys.",
-        subcommands: [Generate.self, Enroll.self, Revoke.self, List.self])
+        subcommands: [Generate.self, Enroll.self, Revoke.self, List.self, Vkey.self])
 
     struct Generate: SealbookCommand {
         static let configuration = CommandConfiguration(
@@ -132,6 +132,34 @@ struct Keys: ParsableCommand {
                             })
                     ),
                 ]))
+        }
+    }
+
+    struct Vkey: SealbookCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a key's C2SP verifier key (vkey): what witnesses and auditors configure to check checkpoints.",
+            discussion: """
+                The form is <name>+<hex key ID>+<base64(0x01 || public key)> (c2sp.org/signed-note). \
+                For the log key the name is the ledger's checkpoint origin, read from the database; \
+                give --name for another key (a witness's vkey is printed by sealbook witness keygen).
+
+                Example:
+                  sealbook keys vkey --key log.key
+                """)
+        @Option(help: ArgumentHelp("The key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
+        @Option(help: ArgumentHelp("The key's name (default: the ledger's origin).", valueName: "name")) var name: String?
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
+
+        func perform(_ o: Output) throws {
+            let k = try loadSigningKey(key)
+            let n = try name ?? database.ledger(o).origin()
+            let v: NoteVerifier
+            do { v = try NoteVerifier(name: n, publicKey: k.privateKey.publicKey) } catch {
+                throw CLIError(.usage, "--name: \(error)")
+            }
+            o.line(v.vkey)
+            o.result(.obj([("ok", true), ("name", .string(n)), ("key", .string(k.keyID)), ("vkey", .string(v.vkey))]))
         }
     }
 }

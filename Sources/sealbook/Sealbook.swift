@@ -29,7 +29,8 @@ struct Sealbook: ParsableCommand {
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
             Validate.self, Run.self, Probe.self, Rollback.self, Traffic.self, Incident.self, GDPR.self, Monitor.self,
-            Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, Export.self, Head.self, DB.self,
+            Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, CheckpointCommand.self, Export.self,
+            Head.self, DB.self,
         ])
 }
 

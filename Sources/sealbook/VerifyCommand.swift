@@ -1,19 +1,35 @@
 import ArgumentParser
 import Foundation
 import SealbookCore
+import SealbookKit
 import SealbookPostgres
 
 struct Verify: SealbookCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Verify the signed event chain, in the database or offline in a bundle.",
+        abstract: "Verify the signed event chain, in the database or offline in a bundle, from seq 1 or since a checkpoint.",
         discussion: """
-            Checks every entry: canonical body, signature, key enrolled and not revoked, actor,
-            stream position, eventHash, chainHash, gapless seq, and the genesis against the
-            pinned root. Prints the entry count and the head (last seq and chainHash) an auditor
-            writes down. Exit 0 when everything verifies, 1 when something does not.
+            Checks every entry: canonical body, signature, key enrolled and not revoked, actor, \
+            stream position, eventHash, chainHash, gapless seq, and the genesis against the \
+            pinned root; in the database also every stored column derived from the body, the \
+            head row and the key table. Prints the entry count and the head (last seq and \
+            chainHash). Exit 0 when everything verifies, 1 when something does not.
+
+            --checkpoint FILE --log-vkey VKEY: also checks the signed checkpoint (and, with \
+            --witness-vkey, a quorum of witness cosignatures) and that the log's tree at its size \
+            has its root: a log that lost its tail, or whose history was rewritten and \
+            re-chained, fails there.
+
+            --since FILE (or --since last: the checkpoint this machine last verified, kept under \
+            $SEALBOOK_HOME/checkpoints) verifies only the entries after that trusted checkpoint, \
+            and that the log extends it: O(new entries + log N).
+
+            After a verification that passes, the latest checkpoint stored in the database that \
+            checks out against the verified entries is kept as this machine's last verified one.
 
             Examples:
               sealbook verify --trust-root 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
+              sealbook verify --checkpoint cp-0412.txt --log-vkey "$LOG_VKEY" --witness-vkey "$W1" --quorum 1
+              sealbook verify --since last
               sealbook verify --bundle ledger.bundle --trust-root 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= --all --json
             """)
 
@@ -21,33 +37,96 @@ struct Verify: SealbookCommand {
     var trustRoot: String?
     @Flag(help: "Report every failing entry, not only the first.") var all = false
     @Option(help: ArgumentHelp("Verify this bundle file offline; no database is used.", valueName: "file")) var bundle: String?
+    @OptionGroup var anchor: CheckpointOptions
+    @Option(
+        help: ArgumentHelp(
+            "Verify only what came after this trusted checkpoint file, or `last` for the one this machine last verified.",
+            valueName: "file|last"))
+    var since: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if bundle != nil && database.databaseURL != nil {
+            throw ValidationError("--bundle verifies offline; do not combine it with --database-url")
+        }
+        if since != nil && (anchor.checkpoint != nil || bundle != nil) {
+            throw ValidationError("--since verifies the database from a checkpoint; do not combine it with --checkpoint or --bundle")
+        }
+        try anchor.validate(needsCheckpoint: false)
+        if let since, since != "last" && anchor.logVkey == nil {
+            throw ValidationError("--since FILE needs --log-vkey to check the checkpoint's signature (or use --since last)")
+        }
+    }
+
     func perform(_ out: Output) throws {
         let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
-        let options = VerifyOptions(trustRoot: root, reportAll: all)
         let progress = out.progress("verifying")
-        let report: VerificationReport
+        var report: VerificationReport
         var source = "database"
+        var anchoredBy: TrustedCheckpoint?
+        var since: TrustedCheckpoint?
         if let bundle {
-            if database.databaseURL != nil { throw CLIError(.usage, "--bundle verifies offline; do not combine it with --database-url") }
-            let (_, r) = try BundleVerifier.verify(path: bundle, options: options, progress: progress.update)
+            let cp = try anchor.trusted()
+            let (_, r) = try BundleVerifier.verify(
+                path: bundle, options: VerifyOptions(trustRoot: root, reportAll: all), keepRootsAt: cp.map { [$0.size] } ?? [],
+                progress: progress.update)
             report = r
+            if let cp {
+                report = Ledger.judge(report, against: cp)
+                anchoredBy = cp
+            }
             source = "bundle \(bundle)"
         } else {
-            let store = try database.open(out)
-            report = try store.verify(options: options, progress: progress.update)
+            let ledger = Ledger(store: try database.open(out), trustRoot: root)
+            let local = LocalCheckpoints(directory: localCheckpointDirectory())
+            let run: AnchoredRun
+            if let cp = try anchor.trusted() {
+                run = try ledger.verify(against: cp, reportAll: all, progress: progress.update)
+                anchoredBy = cp
+            } else if let file = self.since {
+                let cp: TrustedCheckpoint
+                if file == "last" {
+                    guard let kept = try local.load(origin: try ledger.origin()) else {
+                        throw CLIError(
+                            .usage,
+                            "this machine has verified no checkpoint of this ledger yet: run sealbook verify once (or give --since FILE --log-vkey VKEY)")
+                    }
+                    cp = kept
+                    out.note("verifying since the checkpoint this machine last verified: size \(cp.size), root \(Base64.encode(cp.root.bytes))")
+                } else {
+                    cp = try anchor.trusted(file: file)!
+                }
+                since = cp
+                run = try ledger.verify(since: cp, reportAll: all, progress: progress.update)
+            } else {
+                run = try ledger.verify(since: nil, reportAll: all, progress: progress.update)
+            }
+            report = run.report
+            if report.isValid, let latest = try ledger.latestVerifiedCheckpoint(after: run) {
+                try local.save(latest.checkpoint, logKey: latest.logKey)
+            }
         }
         progress.done()
-        print(report: report, source: source, pinned: root, out: out)
+        print(report: report, source: source, pinned: root, anchoredBy: anchoredBy, since: since, out: out)
         if !report.isValid { throw ExitCode(Exit.verificationFailed.rawValue) }
     }
 
-    func print(report r: VerificationReport, source: String, pinned: Ed25519.PublicKey?, out: Output) {
+    func print(
+        report r: VerificationReport, source: String, pinned: Ed25519.PublicKey?, anchoredBy: TrustedCheckpoint?,
+        since: TrustedCheckpoint?, out: Output
+    ) {
         if r.isValid {
-            out.line("OK: \(r.entries) entries of ledger \(r.ledger ?? "?") verified (\(source))")
+            if let since {
+                out.line("OK: \(r.entries) entries after the checkpoint at seq \(since.size) verified, and the log extends it (\(source))")
+            } else {
+                out.line("OK: \(r.entries) entries of ledger \(r.ledger ?? "?") verified (\(source))")
+            }
             out.line("head: seq \(r.lastSeq) chainHash \(r.lastChainHash.hex)")
+            if let anchoredBy {
+                out.line("checkpoint: size \(anchoredBy.size) matches the log's tree (root \(Base64.encode(anchoredBy.root.bytes)))"
+                    + (anchoredBy.witnesses.isEmpty ? "" : ", cosigned by \(anchoredBy.witnesses.map(\.name).joined(separator: ", "))"))
+            }
         } else {
             let genesisFailed = r.failures.first.map { $0.seq == 1 || $0.reason == .genesisMissing } ?? false
             let stop =
@@ -66,6 +145,16 @@ struct Verify: SealbookCommand {
                 ("ok", .bool(r.isValid)), ("source", .string(source)), ("ledger", r.ledger.map(JSONValue.string) ?? .null),
                 ("entries", .int(r.entries)), ("lastSeq", .int(r.lastSeq)), ("chainHash", .string(r.lastChainHash.hex)),
                 ("rootPinned", .bool(r.rootPinned)), ("rootKeys", .array(r.rootKeys.map { .string($0) })),
+                ("since", since.map { .int($0.size) } ?? .null),
+                (
+                    "checkpoint",
+                    anchoredBy.map { cp in
+                        .obj([
+                            ("size", .int(cp.size)), ("root", .string(Base64.encode(cp.root.bytes))),
+                            ("witnesses", .array(cp.witnesses.map { .string($0.vkey) })),
+                        ])
+                    } ?? .null
+                ),
                 ("failureCount", .int(Int64(r.failureCount))), ("stoppedEarly", .bool(r.stoppedEarly)),
                 (
                     "failures",
@@ -80,6 +169,71 @@ struct Verify: SealbookCommand {
                 ),
             ]))
     }
+}
+
+/// `--checkpoint FILE --log-vkey VKEY [--witness-vkey VKEY …] [--quorum K]`: a checkpoint and
+/// the keys to trust it by.
+struct CheckpointOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A signed checkpoint to check the log against.", valueName: "file")) var checkpoint: String?
+    @Option(
+        name: .customLong("log-vkey"),
+        help: ArgumentHelp("The log's verifier key, as sealbook keys vkey prints it (default: $SEALBOOK_LOG_VKEY).", valueName: "vkey"))
+    var logVkeyOption: String?
+    @Option(
+        name: .customLong("witness-vkey"),
+        help: ArgumentHelp("A witness's verifier key whose cosignature counts (repeat).", valueName: "vkey"))
+    var witnessVkeys: [String] = []
+    @Option(help: ArgumentHelp("Cosignatures needed from the witnesses given (default: all of them).", valueName: "k"))
+    var quorum: Int?
+
+    var logVkey: String? { logVkeyOption ?? ProcessInfo.processInfo.environment["SEALBOOK_LOG_VKEY"] }
+
+    func validate(needsCheckpoint: Bool) throws {
+        if needsCheckpoint && checkpoint == nil { throw ValidationError("give the checkpoint: --checkpoint FILE") }
+        if checkpoint != nil && logVkey == nil {
+            throw ValidationError("--checkpoint needs --log-vkey (the log's verifier key, from sealbook keys vkey)")
+        }
+        if let quorum, quorum < 0 || quorum > witnessVkeys.count {
+            throw ValidationError("--quorum must be between 0 and the number of --witness-vkey given (\(witnessVkeys.count))")
+        }
+    }
+
+    /// The checkpoint of `--checkpoint` (or `file`), checked: nil when none was given.
+    func trusted(file: String? = nil) throws -> TrustedCheckpoint? {
+        guard let path = file ?? checkpoint else { return nil }
+        guard let vkeyText = logVkey else { throw CLIError(.usage, "--log-vkey is needed to check \(path)") }
+        let logKey: NoteVerifier
+        do { logKey = try NoteVerifier(vkey: vkeyText) } catch {
+            throw CLIError(.usage, "--log-vkey is not a verifier key <name>+<hex id>+<base64 key>: \(error)")
+        }
+        var witnesses: [NoteVerifier] = []
+        for w in witnessVkeys {
+            do { witnesses.append(try NoteVerifier(vkey: w)) } catch {
+                throw CLIError(.usage, "--witness-vkey \(w.prefix(40)) is not a verifier key: \(error)")
+            }
+        }
+        let text = try readCheckpointFile(path)
+        return try TrustedCheckpoint(text: text, logKey: logKey, witnesses: witnesses, quorum: quorum ?? witnesses.count)
+    }
+}
+
+/// Reads a checkpoint (or proof) file: a regular file of at most 1 MiB, UTF-8.
+func readCheckpointFile(_ path: String) throws -> String {
+    var st = stat()
+    guard stat(path, &st) == 0 else { throw CLIError(.inputUnreadable, "\(path) does not exist") }
+    guard (st.st_mode & S_IFMT) == S_IFREG else { throw CLIError(.inputUnreadable, "\(path) is not a regular file") }
+    guard st.st_size <= SignedNote.maxBytes else {
+        throw CLIError(.inputUnreadable, "\(path) is \(st.st_size) bytes; a checkpoint is at most \(SignedNote.maxBytes)")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(.inputUnreadable, "cannot read \(path)") }
+    guard let text = String(data: data, encoding: .utf8) else { throw CLIError(.malformedJSON, "\(path) is not UTF-8 text") }
+    return text
+}
+
+/// Where this machine keeps the checkpoints it verified: `$SEALBOOK_HOME/checkpoints`, else
+/// `./.sealbook/checkpoints`.
+func localCheckpointDirectory() -> String {
+    EmbeddedCluster.defaultHome().appendingPathComponent("checkpoints").path
 }
 
 struct Export: SealbookCommand {

@@ -133,9 +133,11 @@ public enum BundleVerifier {
     /// Verifies `path`. `onVerified` receives each entry that passed every check, in `seq`
     /// order; `progress` is called after each chunk with the last `seq` read and the header's
     /// `to`. Throws only when the file cannot be read or its header is not valid.
+    /// `keepRootsAt`: tree sizes whose RFC 6962 root to keep in the report
+    /// (``VerificationReport/treeRoots``), for checking a checkpoint.
     public static func verify(
         path: String, options: VerifyOptions, onVerified: (@Sendable (VerifiedEvent) -> Void)? = nil,
-        progress: (Int64, Int64) -> Void = { _, _ in }
+        keepRootsAt: Set<Int64> = [], progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws(BundleError) -> (BundleHeader, VerificationReport) {
         var reader = try LineReader(path: path)
         guard let first = reader.next() else { throw .empty(path: path) }
@@ -144,6 +146,7 @@ public enum BundleVerifier {
         opts.expectedLedger = header.ledger
         var verifier = Verifier(options: opts)
         verifier.onVerified = onVerified
+        verifier.keepRoots(at: keepRootsAt)
         var chunk: [RawEntry] = []
         chunk.reserveCapacity(chunkSize)
         var lineNumber = 1

@@ -1,6 +1,8 @@
 /// Roles a key may hold (`docs/FORMAT.md` §4).
 public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
     case admin, `operator`, approver, incidentCommander = "incident-commander", auditor, pipeline
+    /// Signs the log's checkpoints (docs/FORMAT.md §12): the log key.
+    case log
 
     public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
 }

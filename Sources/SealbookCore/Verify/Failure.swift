@@ -48,6 +48,10 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
     case headMismatch = "head-mismatch"
     /// The database's key table is not the keys that the genesis and key events imply.
     case keyTableMismatch = "key-table-mismatch"
+    /// The log does not extend a trusted checkpoint: its root at the checkpoint's size differs,
+    /// it holds fewer entries than the checkpoint covers, or an entry the checkpoint anchors
+    /// does not check out (docs/FORMAT.md §12.5).
+    case checkpointMismatch = "checkpoint-mismatch"
 }
 
 /// One failing entry.
@@ -98,6 +102,12 @@ public struct VerificationReport: Sendable {
     public var failureCount = 0
     /// The keys as the verified genesis and key events define them after the last entry.
     public var keys: [String: KeyRecord] = [:]
+    /// RFC 6962 tree roots at the sizes asked for (``Verifier/keepRoots(at:)``), computed over
+    /// the entries as read.
+    public var treeRoots: [Int64: Digest32] = [:]
+    /// For a verification resumed from a checkpoint: the checkpoint's size (the entries after it
+    /// were read; ``entries`` counts those only).
+    public var resumedAt: Int64?
     /// True when verification stopped before the last entry: at the first failure without
     /// `--all`, or at a missing or invalid genesis (after which nothing can be checked).
     public var stoppedEarly = false

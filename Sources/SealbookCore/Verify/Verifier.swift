@@ -98,6 +98,35 @@ extension Int64 {
     }
 }
 
+/// The state a verifier resumes from (``Verifier/init(options:resumingAt:priorPosition:)``):
+/// the entries up to ``seq`` as a trusted checkpoint anchors them.
+public struct ResumePoint: Sendable {
+    /// The last entry covered (the checkpoint's size).
+    public let seq: Int64
+    /// The chain hash recorded at ``seq``.
+    public let chainHash: Digest32
+    public let ledger: String
+    /// The keys as the genesis and key events up to ``seq`` define them.
+    public let keys: KeyRegistry
+    public let rootKeys: [String]
+    public let rootPinned: Bool
+    /// The tree of the first ``seq`` entries (its root is the checkpoint's).
+    public let tree: MerkleAccumulator
+
+    public init(
+        seq: Int64, chainHash: Digest32, ledger: String, keys: KeyRegistry, rootKeys: [String], rootPinned: Bool,
+        tree: MerkleAccumulator
+    ) {
+        self.seq = seq
+        self.chainHash = chainHash
+        self.ledger = ledger
+        self.keys = keys
+        self.rootKeys = rootKeys
+        self.rootPinned = rootPinned
+        self.tree = tree
+    }
+}
+
 /// Options of a verification run.
 public struct VerifyOptions: Sendable {
     /// The root public key the auditor pinned out of band; nil: say the root was not pinned.
@@ -140,10 +169,56 @@ public struct Verifier: Sendable {
     private var ledger: String?
     private var fatal = false
     private var chainUnknown = false
+    /// The RFC 6962 tree of the entries read so far (leaf i: the computed eventHash of the
+    /// entry read at position i + 1); nil once an entry's hash could not be computed.
+    private var tree: MerkleAccumulator? = MerkleAccumulator()
+    /// Tree sizes whose root to keep in the report (``VerificationReport/treeRoots``).
+    private var wantedRoots: Set<Int64> = []
+    /// Where a stream stood before the resume point, for a verifier resumed from a checkpoint.
+    private var priorPosition: (@Sendable (_ stream: String) throws -> (seq: Int64, hash: Digest32)?)?
 
     public init(options: VerifyOptions = VerifyOptions()) {
         self.options = options
     }
+
+    /// A verifier that goes on after a trusted position instead of starting at the genesis
+    /// (docs/FORMAT.md §12.5): `point` is the state the entries up to `point.seq` leave, taken
+    /// from a checkpoint and the entries it anchors; `priorPosition(stream)` says where a stream
+    /// stood at `point.seq` (its last `streamSeq` and `eventHash`, nil for a stream with no
+    /// entry then), asked once per stream the entries after it touch. A throw from it is a
+    /// `checkpoint-mismatch` at the entry that needed it.
+    public init(
+        options: VerifyOptions, resumingAt point: ResumePoint,
+        priorPosition: @escaping @Sendable (_ stream: String) throws -> (seq: Int64, hash: Digest32)?
+    ) {
+        self.options = options
+        expectedSeq = point.seq + 1
+        previousChain = point.chainHash
+        ledger = point.ledger
+        registry = point.keys
+        for (id, k) in point.keys.records { directory[id] = k.publicKey }
+        tree = point.tree
+        self.priorPosition = priorPosition
+        report.ledger = point.ledger
+        report.rootKeys = point.rootKeys
+        report.rootPinned = point.rootPinned
+        report.lastSeq = point.seq
+        report.lastChainHash = point.chainHash
+        report.resumedAt = point.seq
+    }
+
+    /// Keeps the tree root at each of `sizes` in the report, as the entries reach them.
+    public mutating func keepRoots(at sizes: Set<Int64>) {
+        wantedRoots.formUnion(sizes)
+        if let tree, wantedRoots.contains(Int64(tree.size)) { report.treeRoots[Int64(tree.size)] = tree.root }
+    }
+
+    /// The tree of the entries read so far (nil when an entry's hash could not be computed).
+    public var treeState: MerkleAccumulator? { tree }
+
+    /// Where `stream` stands after the entries read so far (its last `streamSeq` and
+    /// `eventHash`), nil when no entry read was in it.
+    public func position(of stream: String) -> (seq: Int64, hash: Digest32)? { streams[stream] }
 
     /// True once no further entry can change the outcome: the first failure without `--all`,
     /// or a failure (missing genesis) after which nothing can be checked.
@@ -352,6 +427,7 @@ public struct Verifier: Sendable {
         if d.problem?.0 == .bundleMalformed {
             // Nothing of this line can be trusted, not even its seq: count it as the expected
             // entry, and do not judge the next entry's chainHash (its predecessor is unknown).
+            tree = nil
             record(fail(.bundleMalformed, d.problem!.1))
             if expectedSeq == 1 { fatal = true }
             expectedSeq += 1
@@ -378,6 +454,11 @@ public struct Verifier: Sendable {
         // seq is at most 2^53-1 in a bundle and a positive bigint in the database: no overflow.
         expectedSeq = d.seq &+ 1
         report.lastSeq = d.seq
+        if tree != nil {
+            tree!.append(Merkle.leafHash(d.computedEventHash))
+            let size = Int64(tree!.size)
+            if wantedRoots.contains(size) { report.treeRoots[size] = tree!.root }
+        }
 
         // 2. Body, genesis, keys, signature, streams.
         if failure == nil { failure = checkEntry(&d, fail) }
@@ -460,7 +541,14 @@ public struct Verifier: Sendable {
         if d.signatureStatus == .invalid {
             return fail(.badSignature, "signature does not verify under key \(body.key) (\(record.actor))")
         }
-        // Stream position.
+        // Stream position (before a resume point: where the stream stood then).
+        if streams[body.stream] == nil, let priorPosition {
+            do {
+                if let p = try priorPosition(body.stream) { streams[body.stream] = p }
+            } catch {
+                return fail(.checkpointMismatch, "the stream's entry before the checkpoint does not check out: \(error)")
+            }
+        }
         let prev = streams[body.stream]
         let expected = (prev?.seq ?? 0) + 1
         if body.streamSeq != expected {

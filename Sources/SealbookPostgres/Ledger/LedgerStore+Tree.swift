@@ -90,3 +90,50 @@ extension LedgerStore {
         }
     }
 }
+
+extension LedgerStore {
+    /// The rows of `stream` with `seq` ≤ `upTo`, in stream order, with their stored columns:
+    /// what a read anchored by a checkpoint checks entry by entry (docs/FORMAT.md §12.5).
+    public func rows(inStream stream: String, upTo: Int64) throws(StoreError) -> [StoredRow] {
+        try readRows(
+            """
+            SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                   (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text, \(unsafeSQL: Self.recordedAtSQL)
+            FROM sealbook.events WHERE stream = \(stream) AND seq <= \(upTo) ORDER BY stream_seq
+            """)
+    }
+
+    /// The last row of `stream` with `seq` ≤ `upTo`, if any.
+    public func lastRow(inStream stream: String, upTo: Int64) throws(StoreError) -> StoredRow? {
+        try readRows(
+            """
+            SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                   (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text, \(unsafeSQL: Self.recordedAtSQL)
+            FROM sealbook.events WHERE stream = \(stream) AND seq <= \(upTo) ORDER BY stream_seq DESC LIMIT 1
+            """
+        ).first
+    }
+
+    /// The chain hash recorded at `seq`.
+    public func chainHash(at seq: Int64) throws(StoreError) -> Digest32? {
+        try run { c in
+            try c.query("SELECT chain_hash FROM sealbook.events WHERE seq = \(seq)", resultFormat: .binary).bytes(0, 0)
+                .flatMap(Digest32.init(bytes:))
+        }
+    }
+
+    private func readRows(_ q: PGQuery) throws(StoreError) -> [StoredRow] {
+        try run { c in
+            let r = try c.query(q, resultFormat: .binary)
+            return (0..<r.rowCount).map { i in
+                StoredRow(
+                    seq: r.int64(i, 0)!, body: r.bytes(i, 1)!, signature: r.bytes(i, 2)!, eventHash: r.bytes(i, 3)!,
+                    chainHash: r.bytes(i, 4)!,
+                    columns: StoredColumns(
+                        stream: r.string(i, 5)!, streamSeq: r.int64(i, 6)!, type: r.string(i, 7)!, actor: r.string(i, 8)!,
+                        keyID: r.string(i, 9)!, idem: r.string(i, 10), claimedTimeMicros: r.int64(i, 11)!,
+                        bodyJSON: r.bytes(i, 12)!, recordedAt: r.string(i, 13)!))
+            }
+        }
+    }
+}
