@@ -102,7 +102,12 @@ extension LedgerStore {
     /// and records the mode in `sealbook.settings` when it changes. Inside ``migrate()``'s
     /// transaction: a failure leaves nothing behind.
     static func configureSignatureCheck(_ c: PGConnection, _ mode: SignatureCheck, extensionName: String) throws {
+        // The wrapper's body, and whether it is STRICT. Either way PostgreSQL inlines it where
+        // the append path calls it (a plain SQL expression), so the call itself costs nothing:
+        // the extension's wrapper is strict like ed25519_verify; the fallback's is not, as a
+        // strict SQL function that ignores an argument (msg) would not be inlined.
         let body: String
+        let strict: Bool
         switch mode {
         case .extension:
             let available =
@@ -124,20 +129,22 @@ extension LedgerStore {
                 throw StoreError.signatureCheckUnavailable(extensionMissing(extensionName, reason: "not found in pg_extension"))
             }
             body = "SELECT \(PGQuery.quoteIdentifier(schema)).ed25519_verify(pk, msg, sig)"
+            strict = true
         case .none:
             body = "SELECT octet_length(pk) = 32 AND octet_length(sig) = 64"
+            strict = false
         }
         let current = try c.query(
             """
-            SELECT p.prosrc, l.lanname FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+            SELECT p.prosrc, l.lanname, p.proisstrict FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
             WHERE p.oid = 'sealbook.verify_signature(bytea, bytea, bytea)'::regprocedure
             """)
-        if current.string(0, 0) != body || current.string(0, 1) != "sql" {
+        if current.string(0, 0) != body || current.string(0, 1) != "sql" || current.bool(0, 2) != strict {
             // CREATE OR REPLACE keeps the owner (sealbook_owner) and the privileges (none for PUBLIC).
             try c.executeScript(
                 unsafeSQL: """
                     CREATE OR REPLACE FUNCTION sealbook.verify_signature(pk bytea, msg bytea, sig bytea) RETURNS boolean
-                    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                    LANGUAGE sql IMMUTABLE \(strict ? "STRICT" : "CALLED ON NULL INPUT") PARALLEL SAFE
                     AS $fn$\(body)$fn$
                     """)
         }
