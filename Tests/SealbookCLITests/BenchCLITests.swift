@@ -29,7 +29,7 @@ struct BenchCLITests {
         #expect(doc["logBuild"]?["eventsPerSec"]?.doubleValue != nil)
 
         let scenarios = try #require(doc["scenarios"]?.arrayValue)
-        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...9))
+        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...11))
         let measuredStatuses: Set<String> = ["reached", "missed"]
         let peerStatuses: Set<String> = ["peer-unavailable", "peer-skipped"]
         for s in scenarios {
