@@ -99,7 +99,7 @@ struct BenchCLITests {
         let file = try #require(doc["file"]?.stringValue)
         #expect(file.hasPrefix(dir.path) && file.hasSuffix("-quick.json"))
         let written = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
-        #expect(written["scenarios"]?.arrayValue?.count == 9)
+        #expect(written["scenarios"]?.arrayValue?.count == 11)
         let prefix = try #require(doc["databasePrefix"]?.stringValue)
         #expect(prefix.hasPrefix("bench_"))
         let left = try databases(server)
