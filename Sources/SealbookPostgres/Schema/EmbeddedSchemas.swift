@@ -763,9 +763,13 @@ ALTER TABLE sealbook.keys ENABLE ALWAYS TRIGGER keys_guard_update;
 -- makes: a root key is listed (same id, public key, actor and roles) in the genesis at seq 1;
 -- another key is the data of the key.enrolled at its enrolled_seq; a revocation is the
 -- key.revoked of that key at its revoked_seq. The append path writes the key before the event
--- row (both in its one statement), so this runs at commit (a deferred constraint trigger).
+-- row (both in its one statement), so this runs at commit (a deferred constraint trigger). At
+-- commit the SECURITY DEFINER append function has returned, so this one is SECURITY DEFINER
+-- itself: it reads the log as its owner, whoever commits.
 CREATE FUNCTION sealbook.keys_match_log() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
 DECLARE
     e_type text;
     e_data jsonb;
