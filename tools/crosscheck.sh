@@ -136,20 +136,29 @@ for i in 1 2 3 4 5; do
 done
 
 # The append path's member types (FORMAT.md §9.4 step 4): `streamSeq` must be a JSON number and
-# `stream` a JSON string, else SB030. Each body is otherwise a valid next event; every call runs
-# in a transaction that is rolled back, so the ledger does not change (the control case, which
-# the database accepts, is not kept either).
+# `stream` a JSON string, else SB030. Each body is otherwise a valid next event, signed now by the
+# root (the database checks the signature and the claimed time, steps 7a-7b); every call runs in
+# a transaction that is rolled back, so the ledger does not change (the control case, which the
+# database accepts, is not kept either).
 if [ "$HAVE_PSQL" = 1 ]; then
     ROOT_ID=$(keyid "$K/root.key")
+    SQL_TIME=$(date -u +%Y-%m-%dT%H:%M:%S.000Z)
     sql_body() {  # sql_body STREAM_JSON STREAMSEQ_JSON
-        printf '{"actor":"root@crosscheck","data":{},"key":"%s","ledger":"crosscheck","stream":%s,"streamPrev":"%s","streamSeq":%s,"time":"2026-03-01T12:00:00.000Z","type":"custom.note","v":1}' \
-            "$ROOT_ID" "$1" "$(printf '0%.0s' $(seq 1 64))" "$2"
+        printf '{"actor":"root@crosscheck","data":{},"key":"%s","ledger":"crosscheck","stream":%s,"streamPrev":"%s","streamSeq":%s,"time":"%s","type":"custom.note","v":1}' \
+            "$ROOT_ID" "$1" "$(printf '0%.0s' $(seq 1 64))" "$2" "$SQL_TIME"
     }
-    sql_append() {  # prints the SQLSTATE of the error, or "appended"
-        local out
+    sql_sign() {  # sql_sign BODY: the root's signature of BODY, hex
+        "$PY" -c 'import base64, json, sys
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+k = Ed25519PrivateKey.from_private_bytes(base64.b64decode(json.load(open(sys.argv[1]))["seed"]))
+print(k.sign(b"sealbook.event.v1\n" + sys.argv[2].encode()).hex())' "$K/root.key" "$1"
+    }
+    sql_append() {  # sql_append BODY [SIG_HEX]: prints the SQLSTATE of the error, or "appended"
+        local out sig
+        sig=${2:-$(sql_sign "$1")}
         out=$(psql "$SEALBOOK_DATABASE_URL" -X -qAt -v ON_ERROR_STOP=1 -v VERBOSITY=verbose \
             -c "BEGIN" \
-            -c "SELECT 'appended' FROM sealbook.append_event(convert_to(\$b\$$1\$b\$, 'UTF8'), decode(repeat('00', 64), 'hex'))" \
+            -c "SELECT 'appended' FROM sealbook.append_event(convert_to(\$b\$$1\$b\$, 'UTF8'), decode('$sig', 'hex'))" \
             -c "ROLLBACK" 2>&1) || true
         case "$out" in
             *"ERROR:  "*) printf '%s\n' "$out" | sed -n 's/^ERROR:  \([0-9A-Z]\{5\}\):.*/\1/p' | head -1 ;;
@@ -159,6 +168,8 @@ if [ "$HAVE_PSQL" = 1 ]; then
     }
     r=$(sql_append "$(sql_body '"crosscheck-sql/1"' 1)")
     check "append_event accepts the control body (rolled back)" "$([ "$r" = appended ] && echo 1 || echo 0)" "$r"
+    r=$(sql_append "$(sql_body '"crosscheck-sql/1"' 1)" "$(printf '00%.0s' $(seq 1 64))")
+    check "append_event refuses the control body with a zero signature with SB033" "$([ "$r" = SB033 ] && echo 1 || echo 0)" "$r"
     r=$(sql_append "$(sql_body '"crosscheck-sql/1"' '"1"')")
     check "append_event refuses a string streamSeq with SB030" "$([ "$r" = SB030 ] && echo 1 || echo 0)" "$r"
     r=$(sql_append "$(sql_body '"crosscheck-sql/1"' 'true')")

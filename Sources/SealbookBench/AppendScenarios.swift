@@ -127,3 +127,61 @@ final class SingleAppender {
         AppendRuns.Result(events: latency.count, transactions: latency.count, seconds: seconds, latency: latency)
     }
 }
+
+/// Appends through one `LedgerStore` in rounds, one event per transaction (`batch` 1, through
+/// `LedgerStore.append`) or in batches (`LedgerStore.appendBatch`), round robin over `streams`
+/// streams `prefix<n>`: scenarios 10 and 11 alternate two of them, one per ledger.
+final class RoundAppender {
+    let store: LedgerStore
+    let key: KeyFile
+    let batch: Int
+    let streams: Int
+    let prefix: String
+    private var next = 0
+    private var transactions = 0
+    private(set) var latency = LatencySample()
+    private(set) var seconds = 0.0
+    private(set) var events = 0
+    /// Events per second of each round, in order.
+    private(set) var roundRates: [Double] = []
+
+    init(url: String, key: KeyFile, batch: Int, streams: Int, prefix: String) throws {
+        self.store = try LedgerStore(conninfo: url)
+        self.key = key
+        self.batch = batch
+        self.streams = streams
+        self.prefix = prefix
+    }
+
+    /// `count` events, measured (`measured` false: a warm-up, not counted).
+    func run(_ count: Int, measured: Bool = true) throws {
+        var lat = LatencySample()
+        let start = monotonicSeconds()
+        var done = 0
+        while done < count {
+            let n = min(batch, count - done)
+            let stream = "\(prefix)\(transactions % streams)"
+            let batchEvents = (0..<n).map { Workload.newEvent(next + $0, stream: stream) }
+            let t0 = monotonicSeconds()
+            if n == 1 {
+                _ = try store.append(batchEvents[0], key: key)
+            } else {
+                _ = try store.appendBatch(batchEvents, key: key)
+            }
+            lat.add(monotonicSeconds() - t0)
+            next += n
+            done += n
+            transactions += 1
+        }
+        let elapsed = monotonicSeconds() - start
+        guard measured else { return }
+        latency.add(contentsOf: lat)
+        seconds += elapsed
+        events += count
+        roundRates.append(Double(count) / elapsed)
+    }
+
+    var result: AppendRuns.Result {
+        AppendRuns.Result(events: events, transactions: latency.count, seconds: seconds, latency: latency)
+    }
+}

@@ -226,6 +226,7 @@ struct Runner {
         scenarios.append(appendScenario4(keys: keys, peerRuns: &peerRuns))
         scenarios.append(appendScenario5(keys: keys, peerRuns: &peerRuns))
         scenarios.append(appendScenario6(keys: keys, peerRuns: &peerRuns))
+        scenarios += signatureCheckScenarios(keys: keys)
         var peerJSON: [(String, BenchJSON)] = [("status", .string(peerProblem == nil ? "ok" : options.skipPeer ? "skipped" : "peer-unavailable"))]
         if let peerProblem { peerJSON.append(("error", .string(peerProblem))) }
         peerJSON.append(("library", .string("eventsourcing (PostgreSQL persistence, psycopg 3)")))
@@ -552,6 +553,63 @@ struct Runner {
             s.fail(error)
         }
         return s
+    }
+
+    /// 10 and 11: appends to a ledger whose database checks every signature (sealbook_ed25519,
+    /// the default of `sealbook init`) against the same appends to a ledger made with
+    /// `--no-signature-extension` (the fallback: no check), single events and batches of 50, in
+    /// alternating rounds on the same server (so both see the same load), after a warm-up each.
+    private func signatureCheckScenarios(keys: Workload.Keys) -> [ScenarioResult] {
+        let cases: [(id: Int, key: String, title: String, batch: Int, events: Int, streams: Int)] = [
+            (10, "append-single-signature-check", "Append, 1 writer, 1 event per transaction, signature checked by the database",
+             1, sizes.singles, sizes.appendStreams),
+            (11, "append-batch\(sizes.batch)-signature-check", "Append, 1 writer, batches of \(sizes.batch), signature checked by the database",
+             sizes.batch, sizes.batchEvents, 20),
+        ]
+        return cases.map { c in
+            var s = ScenarioResult(
+                id: c.id, key: c.key, title: c.title, unit: "events/s",
+                baselineLabel: "the same appends without the check (init --no-signature-extension), alternating rounds",
+                target: Target(op: .atLeast, value: 0.9, text: "≥ 0.90 × the same appends without the check"))
+            do {
+                let checkedDB = try server.createDatabase("sig\(c.id)")
+                let uncheckedDB = try server.createDatabase("nosig\(c.id)")
+                try Workload.setUpLedger(url: checkedDB.url, keys: keys, signatureCheck: .extension)
+                try Workload.setUpLedger(url: uncheckedDB.url, keys: keys, signatureCheck: .none)
+                let checked = try RoundAppender(
+                    url: checkedDB.url, key: keys.writers[0], batch: c.batch, streams: c.streams, prefix: "sig/")
+                let unchecked = try RoundAppender(
+                    url: uncheckedDB.url, key: keys.writers[0], batch: c.batch, streams: c.streams, prefix: "sig/")
+                let rounds = 10
+                let per = max(c.batch, (c.events / rounds) / c.batch * c.batch)
+                log("scenario \(c.id): \(rounds) alternating rounds of \(per) events in \(c.batch == 1 ? "single appends" : "batches of \(c.batch)"), signature checked / not")
+                try checked.run(min(per, 5 * c.batch), measured: false)
+                try unchecked.run(min(per, 5 * c.batch), measured: false)
+                for r in 0..<rounds {
+                    if r % 2 == 0 {
+                        try checked.run(per)
+                        try unchecked.run(per)
+                    } else {
+                        try unchecked.run(per)
+                        try checked.run(per)
+                    }
+                }
+                let with = checked.result, without = unchecked.result
+                let modes = try (LedgerStore(conninfo: checkedDB.url).signatureCheck()?.mode, LedgerStore(conninfo: uncheckedDB.url).signatureCheck()?.mode)
+                s.details = [
+                    ("checked", with.json), ("unchecked", without.json), ("rounds", .int(Int64(rounds))),
+                    ("roundRatios", .array(zip(checked.roundRates, unchecked.roundRates).map { .num($0 / $1, 4) })),
+                    ("p50RatioUncheckedOverChecked", .num((without.latency.percentileMs(50) ?? 0) / max(0.000_001, with.latency.percentileMs(50) ?? 0), 4)),
+                    ("signatureCheck", .object([("checked", .str(modes.0?.rawValue)), ("unchecked", .str(modes.1?.rawValue))])),
+                    ("how", .string("LedgerStore.append / appendBatch (build, sign, append through sealbook.append_events) into two ledgers of the same server, one made by sealbook init (sealbook.verify_signature = the sealbook_ed25519 extension, libsodium crypto_sign_verify_detached per event) and one by sealbook init --no-signature-extension (lengths only), in alternating rounds after a warm-up; the figure is events over time on the checked ledger, the baseline the same on the other")),
+                ]
+                s.settle(figure: with.rate, baseline: without.rate, conditions: [("modesAsIntended", modes.0 == .extension && modes.1 == SignatureCheck.none)])
+                log("scenario \(c.id): \(formatRate(with.rate)) checked, \(formatRate(without.rate)) not (ratio \(s.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
+            } catch {
+                s.fail(error)
+            }
+            return s
+        }
     }
 
     private mutating func appendScenario6(keys: Workload.Keys, peerRuns: inout [(String, BenchJSON)]) -> ScenarioResult {

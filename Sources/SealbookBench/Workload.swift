@@ -67,9 +67,17 @@ enum Workload {
 
     /// Initializes a ledger in the (empty) database at `url` and enrols the writer keys, and
     /// with `runbook` the operators, approvers and incident commanders too.
-    static func setUpLedger(url: String, keys: Keys, runbook: Bool = false) throws {
+    ///
+    /// A `runbook` ledger is recorded with the widest clock skew there is: its sessions carry
+    /// signed times that follow the runbook's windows from ``RunbookWorkload/start`` on (the
+    /// projections and reports read them), not the clock of the run. Every other bench ledger
+    /// signs with the current time and keeps the default skew. `signatureCheck` is init's
+    /// choice (``SignatureCheck``; scenarios 10 and 11 compare the two).
+    static func setUpLedger(url: String, keys: Keys, runbook: Bool = false, signatureCheck: SignatureCheck = .extension) throws {
         let store = try LedgerStore(conninfo: url)
-        _ = try store.initialize(ledger: ledger, root: keys.root)
+        _ = try store.initialize(
+            ledger: ledger, root: keys.root, maxClockSkewSeconds: runbook ? ClockSkew.allowedSeconds.upperBound : nil,
+            signatureCheck: signatureCheck)
         let enrol = keys.writers.map { ($0, "pipeline") } + (runbook ? keys.runbookRoles : [])
         for (k, role) in enrol {
             let d = KeyDescriptor(keyID: k.keyID, publicKey: k.privateKey.publicKey, actor: k.actor, roles: [role])

@@ -24,7 +24,9 @@ struct Sealbook: ParsableCommand {
             70 database error, 71 key refused, 72 conflict, 73 output exists, 74 stream position
             ahead, 75 not initialized, 76 already initialized, 77 refused by the database,
             78 schema mismatch, 79 internal error, 80 card number refused, 82 production gate
-            closed, 127 command could not be started; `run` exits with its command's code.
+            closed, 83 claimed time too far from the database clock, 84 signature refused by the
+            database, 85 signature extension not available (init), 127 command could not be
+            started; `run` exits with its command's code.
             """,
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
@@ -41,7 +43,17 @@ struct Init: SealbookCommand {
         abstract: "Create the ledger schema and its genesis event (running it again changes nothing).",
         discussion: """
             Applies the schema files (schemas/postgres) that are not yet applied, then appends the
-            genesis (seq 1) naming the root key, which holds the admin role.
+            genesis (seq 1) naming the root key, which holds the admin role. Needs a superuser.
+
+            The database checks every new event's Ed25519 signature with the sealbook_ed25519
+            extension, which init loads (CREATE EXTENSION); without it init fails with exit 85
+            and says how to install it. --no-signature-extension is for servers that cannot load
+            C extensions: the database then checks no signature, so no person may hold
+            sealbook_writer and every write must come from a process that verifies first
+            (README.md, "How the log stays append-only"). `sealbook head` shows the mode.
+
+            --max-clock-skew SECONDS (default 300) is recorded in the genesis: the database
+            refuses an event whose signed time is further than that from its clock (exit 83).
 
             Example:
               sealbook init --ledger fingood-prod --root-key root.key
@@ -50,28 +62,56 @@ struct Init: SealbookCommand {
     @Option(help: ArgumentHelp("Ledger id: [a-z0-9][a-z0-9._-]{0,62}.", valueName: "id")) var ledger: String
     @Option(name: .customLong("root-key"), help: ArgumentHelp("The root key file (from keys generate).", valueName: "file"))
     var rootKey: String
+    @Option(
+        name: .customLong("max-clock-skew"),
+        help: ArgumentHelp(
+            "How far an event's signed time may be from the database clock, either way (1-3153600000; default 300). Recorded in the genesis.",
+            valueName: "seconds"))
+    var maxClockSkew: Int64?
+    @Flag(
+        name: .customLong("no-signature-extension"),
+        help: "Do not check signatures in the database (servers that cannot load C extensions); see README.md first.")
+    var noSignatureExtension = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
     func perform(_ out: Output) throws {
+        if let maxClockSkew, !ClockSkew.allowedSeconds.contains(maxClockSkew) {
+            throw CLIError(
+                .usage,
+                "--max-clock-skew must be \(ClockSkew.allowedSeconds.lowerBound) to \(ClockSkew.allowedSeconds.upperBound) seconds")
+        }
         let key = try KeyFile.read(path: rootKey)
         let store = try database.open(out)
-        switch try store.initialize(ledger: ledger, root: key) {
+        let mode: SignatureCheck = noSignatureExtension ? .none : .extension
+        let outcome = try store.initialize(ledger: ledger, root: key, maxClockSkewSeconds: maxClockSkew, signatureCheck: mode)
+        let skew = try store.maxClockSkewSeconds()
+        let check: [(String, JSONValue)] = [("signatureCheck", .string(mode.rawValue)), ("maxClockSkewSeconds", .int(skew))]
+        switch outcome {
         case .created(let g, let applied):
             out.line("initialized ledger \(ledger): schema versions \(applied.map(String.init).joined(separator: ", ")) applied")
             out.line("genesis: seq \(g.seq) chainHash \(g.chainHash.hex)")
             out.line("root key: \(key.keyID) (\(key.actor))")
             out.line("pin this root when verifying: --trust-root \(key.privateKey.publicKey.base64)")
             out.result(
-                .obj([
-                    ("ok", true), ("created", true), ("ledger", .string(ledger)),
-                    ("schemaApplied", .array(applied.map { .int(Int64($0)) })), ("seq", .int(g.seq)),
-                    ("chainHash", .string(g.chainHash.hex)), ("rootKey", .string(key.keyID)),
-                    ("rootPublicKey", .string(key.privateKey.publicKey.base64)),
-                ]))
+                .obj(
+                    [
+                        ("ok", true), ("created", true), ("ledger", .string(ledger)),
+                        ("schemaApplied", .array(applied.map { .int(Int64($0)) })), ("seq", .int(g.seq)),
+                        ("chainHash", .string(g.chainHash.hex)), ("rootKey", .string(key.keyID)),
+                        ("rootPublicKey", .string(key.privateKey.publicKey.base64)),
+                    ] + check))
         case .alreadyInitialized(let head):
             out.line("ledger \(ledger) is already initialized with this root key (head at seq \(head)); nothing changed")
-            out.result(.obj([("ok", true), ("created", false), ("ledger", .string(ledger)), ("seq", .int(head))]))
+            out.result(.obj([("ok", true), ("created", false), ("ledger", .string(ledger)), ("seq", .int(head))] + check))
+        }
+        out.line("claimed times: within \(skew) s of the database clock")
+        switch mode {
+        case .extension:
+            out.line("signature check: in the database (\(SignatureCheck.extensionName))")
+        case .none:
+            out.note(
+                "warning: the database does not check signatures (--no-signature-extension): no person may hold sealbook_writer; every write must come from a process that verifies first")
         }
     }
 }
@@ -189,13 +229,16 @@ struct Head: SealbookCommand {
     func perform(_ out: Output) throws {
         let store = try database.open(out)
         let h = try store.head()
+        // How the database checks signatures (none before schema version 3, or before init).
+        let check = try store.signatureCheck()?.mode.rawValue
         out.line("ledger \(h.ledger ?? "(not initialized)")")
         out.line("seq \(h.seq)")
         out.line("chainHash \(h.chainHash.hex)")
+        out.line("signatureCheck \(check ?? "none (schema before version 3: run sealbook init)")")
         out.result(
             .obj([
                 ("ok", true), ("ledger", h.ledger.map(JSONValue.string) ?? .null), ("seq", .int(h.seq)),
-                ("chainHash", .string(h.chainHash.hex)),
+                ("chainHash", .string(h.chainHash.hex)), ("signatureCheck", check.map(JSONValue.string) ?? .null),
             ]))
     }
 }

@@ -28,6 +28,13 @@ enum Exit: Int32, CaseIterable {
     case internalError = 79
     case cardNumber = 80
     case gateClosed = 82
+    /// The database refused the event's signed time: too far from its clock (SB032).
+    case clockSkew = 83
+    /// The database checked the event's signature and refused it (SB033).
+    case signatureRefused = 84
+    /// `init`: the server has no signature extension (or cannot load it), and
+    /// `--no-signature-extension` was not given.
+    case signatureExtensionUnavailable = 85
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -53,6 +60,9 @@ enum Exit: Int32, CaseIterable {
         case .internalError: "internal-error"
         case .cardNumber: "card-number"
         case .gateClosed: "gate-closed"
+        case .clockSkew: "clock-skew"
+        case .signatureRefused: "signature-refused"
+        case .signatureExtensionUnavailable: "signature-extension-unavailable"
         case .commandNotStarted: "command-not-started"
         }
     }
@@ -84,6 +94,9 @@ struct CLIError: Error {
             case .tooLarge: self.init(.tooLarge, e.description)
             case .refused: self.init(.refusedByDatabase, e.description)
             case .schemaMismatch: self.init(.schemaMismatch, e.description)
+            case .clockSkew: self.init(.clockSkew, e.description)
+            case .signatureRefused: self.init(.signatureRefused, e.description)
+            case .signatureCheckUnavailable: self.init(.signatureExtensionUnavailable, e.description)
             case .database: self.init(.databaseError, e.description)
             case .output: self.init(.inputUnreadable, e.description)
             case .outputExists: self.init(.outputExists, e.description)

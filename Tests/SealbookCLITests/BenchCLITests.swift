@@ -29,7 +29,7 @@ struct BenchCLITests {
         #expect(doc["logBuild"]?["eventsPerSec"]?.doubleValue != nil)
 
         let scenarios = try #require(doc["scenarios"]?.arrayValue)
-        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...9))
+        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...11))
         let measuredStatuses: Set<String> = ["reached", "missed"]
         let peerStatuses: Set<String> = ["peer-unavailable", "peer-skipped"]
         for s in scenarios {
@@ -99,7 +99,7 @@ struct BenchCLITests {
         let file = try #require(doc["file"]?.stringValue)
         #expect(file.hasPrefix(dir.path) && file.hasSuffix("-quick.json"))
         let written = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
-        #expect(written["scenarios"]?.arrayValue?.count == 9)
+        #expect(written["scenarios"]?.arrayValue?.count == 11)
         let prefix = try #require(doc["databasePrefix"]?.stringValue)
         #expect(prefix.hasPrefix("bench_"))
         let left = try databases(server)

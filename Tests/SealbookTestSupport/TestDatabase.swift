@@ -77,13 +77,17 @@ public struct TestLedger {
     public let operatorKey: KeyFile
     public let ledger: String
 
-    public init(ledger: String = "test-ledger") throws {
+    /// `maxClockSkewSeconds` and `signatureCheck` go to `sealbook init` (``LedgerStore/initialize``).
+    public init(
+        ledger: String = "test-ledger", maxClockSkewSeconds: Int64? = nil, signatureCheck: SignatureCheck = .extension
+    ) throws {
         self.db = try TestDatabase.create()
         self.store = try LedgerStore(conninfo: db.url)
         self.ledger = ledger
         self.root = KeyFile(actor: "root@fingood", privateKey: Ed25519.PrivateKey())
         self.operatorKey = KeyFile(actor: "alice@fingood", privateKey: Ed25519.PrivateKey())
-        _ = try store.initialize(ledger: ledger, root: root)
+        _ = try store.initialize(
+            ledger: ledger, root: root, maxClockSkewSeconds: maxClockSkewSeconds, signatureCheck: signatureCheck)
         _ = try enroll(operatorKey, roles: ["operator"])
     }
 

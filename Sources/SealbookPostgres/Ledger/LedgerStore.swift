@@ -300,13 +300,25 @@ public final class LedgerStore {
 
     /// Applies the schema and appends the genesis (`seq` 1) naming `root` as the root key.
     /// Running it again with the same ledger id and root key changes nothing.
-    public func initialize(ledger: String, root: KeyFile, roles: [Role] = [.admin], now: () -> String = FormatV1.now)
-        throws(StoreError) -> InitOutcome
-    {
+    ///
+    /// - `maxClockSkewSeconds`: recorded in the genesis's data as `maxClockSkewSeconds` (so in
+    ///   the chain, never in a table): how far an event's signed `time` may be from the database
+    ///   server's clock, either way (``ClockSkew``). Nil leaves it out: the default, 300 seconds.
+    ///   Against an existing ledger it must be the value its genesis records.
+    /// - `signatureCheck`: how the database checks signatures (``SignatureCheck``), set on every
+    ///   run (see ``migrate(signatureCheck:)``).
+    public func initialize(
+        ledger: String, root: KeyFile, roles: [Role] = [.admin], now: () -> String = FormatV1.now,
+        maxClockSkewSeconds: Int64? = nil, signatureCheck: SignatureCheck = .extension
+    ) throws(StoreError) -> InitOutcome {
         guard FormatV1.isValidLedgerID(ledger) else {
             throw .invalidEvent("ledger id \"\(ledger)\" must match [a-z0-9][a-z0-9._-]{0,62}")
         }
-        let applied = try migrate()
+        if let skew = maxClockSkewSeconds, !ClockSkew.allowedSeconds.contains(skew) {
+            throw .invalidEvent(
+                "the allowed clock skew must be \(ClockSkew.allowedSeconds.lowerBound) to \(ClockSkew.allowedSeconds.upperBound) seconds, not \(skew)")
+        }
+        let applied = try migrate(signatureCheck: signatureCheck)
         let h = try head()
         if h.seq > 0 {
             let rootIsListed = try keys().contains { $0.isRoot && $0.keyID == root.keyID }
@@ -314,11 +326,22 @@ public final class LedgerStore {
                 throw .alreadyInitialized(
                     "this database already holds ledger \"\(h.ledger ?? "?")\" with other root keys; nothing was changed")
             }
+            if let skew = maxClockSkewSeconds {
+                let recorded = try self.maxClockSkewSeconds()
+                guard recorded == skew else {
+                    throw .alreadyInitialized(
+                        "ledger \"\(ledger)\" records an allowed clock skew of \(recorded) s in its genesis, not \(skew) s; the genesis never changes")
+                }
+            }
             return .alreadyInitialized(head: h.seq)
         }
         let descriptor = KeyDescriptor(
             keyID: root.keyID, publicKey: root.privateKey.publicKey, actor: root.actor, roles: roles.map(\.rawValue))
-        let data = JSONObject([(key: "rootKeys", value: .array([.object(descriptor.json)]))])
+        var members: [(key: String, value: JSONValue)] = [(key: "rootKeys", value: .array([.object(descriptor.json)]))]
+        if let skew = maxClockSkewSeconds {
+            members.append((key: ClockSkew.genesisMember, value: .number(JSONNumber(skew))))
+        }
+        let data = JSONObject(members)
         do {
             let body = try EventBody(
                 ledger: ledger, stream: FormatV1.ledgerStream, streamSeq: 1, streamPrev: .zero, type: FormatV1.genesisType,
@@ -332,6 +355,38 @@ public final class LedgerStore {
         } catch {
             throw .database("\(error)")
         }
+    }
+
+    /// The ledger's allowed clock skew in seconds: its genesis's `maxClockSkewSeconds`, else
+    /// ``ClockSkew/defaultSeconds`` (as the append path reads it).
+    public func maxClockSkewSeconds() throws(StoreError) -> Int64 {
+        try run { c in
+            let r = try c.query("SELECT body_json->'data'->'maxClockSkewSeconds' FROM sealbook.events WHERE seq = 1")
+            guard r.rowCount == 1 else { throw StoreError.notInitialized("the ledger has no genesis yet: run sealbook init") }
+            return ClockSkew.seconds(fromGenesisMember: r.string(0, 0))
+        }
+    }
+}
+
+/// How far an event's signed `time` may be from the database server's clock (`clock_timestamp()`),
+/// either way, before the append path refuses it (SB032; schema version 3, docs/FORMAT.md 9.4
+/// step 7a). A ledger records it in its genesis's data as `maxClockSkewSeconds`, set by
+/// `sealbook init --max-clock-skew`; without it the default applies. Verifiers ignore the member.
+public enum ClockSkew {
+    /// The genesis data member that records it.
+    public static let genesisMember = "maxClockSkewSeconds"
+    /// Without the member: 5 minutes.
+    public static let defaultSeconds: Int64 = 300
+    /// What the member may hold: 1 second to 100 years of 365 days.
+    public static let allowedSeconds: ClosedRange<Int64> = 1...3_153_600_000
+
+    /// The value the append path uses for a genesis member's JSON text (nil: no member): the
+    /// integer when it is one in ``allowedSeconds``, else the default (`sealbook.clock_skew_seconds`).
+    static func seconds(fromGenesisMember text: String?) -> Int64 {
+        guard let text, !text.isEmpty, text.count <= 10, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let n = Int64(text), allowedSeconds.contains(n)
+        else { return defaultSeconds }
+        return n
     }
 }
 

@@ -14,12 +14,50 @@ public struct SchemaMigration: Sendable {
     }
 }
 
+/// How the append path checks each new event's Ed25519 signature (schema version 3; docs/FORMAT.md
+/// section 9.4 step 7b). `sealbook init` sets it, in the transaction that applies the schema, by
+/// pointing `sealbook.verify_signature` at one of these, and records it in `sealbook.settings`.
+public enum SignatureCheck: String, Sendable, Equatable {
+    /// The `sealbook_ed25519` extension (`extension/sealbook_ed25519`, libsodium's
+    /// `crypto_sign_verify_detached`): the database refuses an event whose signature does not
+    /// verify (SB033). The default; init fails when the server does not have it.
+    case `extension`
+    /// The explicit fallback for servers that cannot load C extensions
+    /// (`sealbook init --no-signature-extension`): the database checks only the lengths of the
+    /// key and the signature, so no person may hold `sealbook_writer` and every write must come
+    /// from a process that verifies first (README.md, "How the log stays append-only").
+    case none
+
+    /// The PostgreSQL extension that `.extension` loads.
+    public static let extensionName = "sealbook_ed25519"
+}
+
+/// The setting as `sealbook.settings` records it: the last value init wrote, and when.
+public struct SignatureCheckSetting: Sendable, Equatable {
+    /// `extension` or `none` (``SignatureCheck``).
+    public let mode: SignatureCheck
+    /// When init set it (RFC 3339, UTC).
+    public let setAt: String
+}
+
 extension LedgerStore {
-    /// Applies the schema files that are not yet recorded, in order, each in its own
-    /// transaction under an advisory lock; checks that recorded ones are unchanged.
+    /// Applies the schema files that are not yet recorded, in order, in one transaction under an
+    /// advisory lock; checks that recorded ones are unchanged; then, in the same transaction,
+    /// makes the append path check signatures as `signatureCheck` says (see ``SignatureCheck``).
     /// Returns the versions applied (empty when the schema was already current).
+    ///
+    /// With ``SignatureCheck/extension`` it loads the `sealbook_ed25519` extension
+    /// (`CREATE EXTENSION IF NOT EXISTS … WITH SCHEMA sealbook`) and throws
+    /// ``StoreError/signatureCheckUnavailable(_:)``, changing nothing, when the server does not
+    /// have it or cannot load it.
     @discardableResult
-    public func migrate() throws(StoreError) -> [Int] {
+    public func migrate(signatureCheck: SignatureCheck = .extension) throws(StoreError) -> [Int] {
+        try migrate(signatureCheck: signatureCheck, extensionName: SignatureCheck.extensionName)
+    }
+
+    /// ``migrate(signatureCheck:)`` with another extension name (tests: one the server lacks).
+    @discardableResult
+    func migrate(signatureCheck: SignatureCheck, extensionName: String) throws(StoreError) -> [Int] {
         do {
             return try connection.transaction { c in
                 _ = try c.query("SELECT pg_advisory_xact_lock(\(Int64(0x5EA1B00C)))")
@@ -48,6 +86,7 @@ extension LedgerStore {
                         "INSERT INTO sealbook.schema_version (version, name, sha256) VALUES (\(m.version), \(m.name), \(m.sha256))")
                     applied.append(m.version)
                 }
+                try Self.configureSignatureCheck(c, signatureCheck, extensionName: extensionName)
                 return applied
             }
         } catch let e as StoreError {
@@ -56,6 +95,107 @@ extension LedgerStore {
             throw StoreError(e)
         } catch {
             throw .database("\(error)")
+        }
+    }
+
+    /// Points `sealbook.verify_signature` at the extension's `ed25519_verify` or at the fallback,
+    /// and records the mode in `sealbook.settings` when it changes. Inside ``migrate()``'s
+    /// transaction: a failure leaves nothing behind.
+    static func configureSignatureCheck(_ c: PGConnection, _ mode: SignatureCheck, extensionName: String) throws {
+        // The wrapper's body, and whether it is STRICT. Either way PostgreSQL inlines it where
+        // the append path calls it (a plain SQL expression), so the call itself costs nothing:
+        // the extension's wrapper is strict like ed25519_verify; the fallback's is not, as a
+        // strict SQL function that ignores an argument (msg) would not be inlined.
+        let body: String
+        let strict: Bool
+        switch mode {
+        case .extension:
+            let available =
+                try c.query("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = \(extensionName))").bool(0, 0)
+                ?? false
+            guard available else { throw StoreError.signatureCheckUnavailable(extensionMissing(extensionName, reason: nil)) }
+            do {
+                try c.execute("CREATE EXTENSION IF NOT EXISTS \(identifier: extensionName) WITH SCHEMA sealbook")
+            } catch {
+                throw StoreError.signatureCheckUnavailable(extensionMissing(extensionName, reason: error.message))
+            }
+            // Where it lives: sealbook, or wherever someone created it before.
+            let found = try c.query(
+                """
+                SELECT n.nspname FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace
+                WHERE x.extname = \(extensionName)
+                """)
+            guard found.rowCount == 1, let schema = found.string(0, 0) else {
+                throw StoreError.signatureCheckUnavailable(extensionMissing(extensionName, reason: "not found in pg_extension"))
+            }
+            body = "SELECT \(PGQuery.quoteIdentifier(schema)).ed25519_verify(pk, msg, sig)"
+            strict = true
+        case .none:
+            body = "SELECT octet_length(pk) = 32 AND octet_length(sig) = 64"
+            strict = false
+        }
+        let current = try c.query(
+            """
+            SELECT p.prosrc, l.lanname, p.proisstrict FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+            WHERE p.oid = 'sealbook.verify_signature(bytea, bytea, bytea)'::regprocedure
+            """)
+        if current.string(0, 0) != body || current.string(0, 1) != "sql" || current.bool(0, 2) != strict {
+            // CREATE OR REPLACE keeps the owner (sealbook_owner) and the privileges (none for PUBLIC).
+            try c.executeScript(
+                unsafeSQL: """
+                    CREATE OR REPLACE FUNCTION sealbook.verify_signature(pk bytea, msg bytea, sig bytea) RETURNS boolean
+                    LANGUAGE sql IMMUTABLE \(strict ? "STRICT" : "CALLED ON NULL INPUT") PARALLEL SAFE
+                    AS $fn$\(body)$fn$
+                    """)
+        }
+        if mode == .extension {
+            // A good signature passes and a bad one fails (RFC 8032 section 7.1, TEST 2), through
+            // the function the append path calls: an extension that answers otherwise is unusable.
+            let r = try c.query(
+                """
+                SELECT sealbook.verify_signature(k, m, s), sealbook.verify_signature(k, m || '\\x00'::bytea, s)
+                FROM (SELECT decode('3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c', 'hex') AS k,
+                             decode('72', 'hex') AS m,
+                             decode('92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00', 'hex') AS s) AS t
+                """)
+            guard r.bool(0, 0) == true, r.bool(0, 1) == false else {
+                throw StoreError.signatureCheckUnavailable(
+                    extensionMissing(extensionName, reason: "its ed25519_verify does not give the RFC 8032 results"))
+            }
+        }
+        let recorded = try c.query(
+            "SELECT value FROM sealbook.settings WHERE name = 'signature_check' ORDER BY id DESC LIMIT 1")
+        if recorded.rowCount == 0 || recorded.string(0, 0) != mode.rawValue {
+            try c.execute("INSERT INTO sealbook.settings (name, value) VALUES ('signature_check', \(mode.rawValue))")
+        }
+    }
+
+    /// What to do when the extension is missing or cannot be loaded.
+    static func extensionMissing(_ name: String, reason: String?) -> String {
+        let why = reason.map { "cannot load the \(name) extension (\($0))" } ?? "does not have the \(name) extension"
+        return """
+            the PostgreSQL server \(why), with which the database itself refuses events whose signature does \
+            not verify; nothing was changed. Install it on the database server as root: apt-get install \
+            postgresql-server-dev-15 libsodium-dev gcc make, then make -C extension/sealbook_ed25519 \
+            PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config install (scripts/setup.sh does both), and run sealbook \
+            init again. Only on a server that cannot load C extensions (a managed service), run sealbook init \
+            --no-signature-extension instead, after reading README.md ("How the log stays append-only"): then no \
+            person may hold sealbook_writer, and every write must come from a process that verifies first
+            """
+    }
+
+    /// How the append path checks signatures, as `sealbook init` last set it; nil for a schema
+    /// older than version 3 (no check in the database) or before init.
+    public func signatureCheck() throws(StoreError) -> SignatureCheckSetting? {
+        try run { c in
+            guard try c.query("SELECT to_regclass('sealbook.settings') IS NOT NULL").bool(0, 0) == true else { return nil }
+            let r = try c.query(
+                """
+                SELECT value, to_char(set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+                FROM sealbook.settings WHERE name = 'signature_check' ORDER BY id DESC LIMIT 1
+                """)
+            guard r.rowCount == 1, let mode = r.string(0, 0).flatMap(SignatureCheck.init(rawValue:)) else { return nil }
+            return SignatureCheckSetting(mode: mode, setAt: r.string(0, 1) ?? "")
         }
     }
 

@@ -26,6 +26,14 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case refused(String)
     /// The database's schema version is newer than this binary, or a recorded migration differs.
     case schemaMismatch(String)
+    /// The event's signed `time` is further from the database server's clock than the ledger
+    /// allows (append path SB032; the genesis's `maxClockSkewSeconds`, else 300 seconds).
+    case clockSkew(String)
+    /// The database checked the event's Ed25519 signature and it does not verify (SB033).
+    case signatureRefused(String)
+    /// The database cannot check signatures: `init` found no `sealbook_ed25519` extension on the
+    /// server (or could not load it), or the ledger's check is not configured (SB034).
+    case signatureCheckUnavailable(String)
     /// Any other database error.
     case database(String)
     /// A local file could not be written (export).
@@ -48,6 +56,11 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .tooLarge(let m): m
         case .refused(let m): "refused by the database: \(m)"
         case .schemaMismatch(let m): m
+        case .clockSkew(let m):
+            "claimed time refused by the database: \(m). Nothing was appended: set this machine's clock right (NTP) and append again, or check the database server's clock"
+        case .signatureRefused(let m):
+            "signature refused by the database: \(m). Nothing was appended: an event must be signed, over its exact canonical bytes, by the private key of the key it names"
+        case .signatureCheckUnavailable(let m): m
         case .database(let m): "database error: \(m)"
         case .output(let m), .outputExists(let m): m
         }
@@ -70,10 +83,17 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case "SB020": self = .notInitialized(m)
         case "SB021": self = .alreadyInitialized(m)
         case "SB031": self = .tooLarge(m)
+        case "SB032": self = .clockSkew(m)
+        case "SB033": self = .signatureRefused(m)
+        case "SB034": self = .signatureCheckUnavailable("\(m) (the schema was applied without sealbook init)")
         case "SB050": self = .refused(m)
         case "42501": self = .refused("\(m) (the role lacks the privilege; writers append through sealbook.append_event only)")
         case "3F000", "42P01", "42883": self = .notInitialized("the ledger schema is missing in this database: run sealbook init (\(m))")
         case "3D000": self = .unavailable(m)
+        case "58P01" where m.contains(SignatureCheck.extensionName):
+            // The ledger checks signatures with the extension, and the server lost its library.
+            self = .signatureCheckUnavailable(
+                "the database cannot load the \(SignatureCheck.extensionName) extension that checks this ledger's signatures (\(m)); nothing was appended. Reinstall it on the database server (scripts/setup.sh, or make -C extension/sealbook_ed25519 install as root)")
         default: self = .database(e.description)
         }
     }
