@@ -158,10 +158,12 @@ extension Ledger {
                 }
             } catch { return failed(e.row.seq, "the key event cannot apply: \(error)", stream: b.stream) }
         }
+        var known: [String: (seq: Int64, hash: Digest32)] = [FormatV1.ledgerStream: (1, genesis.hash)]
+        if position.seq > 0 { known[FormatV1.keysStream] = position }
         return .resumed(
             ResumePoint(
                 seq: m, chainHash: LedgerCheckpoint.chainHash(anchor.checkpoint) ?? storedChain, ledger: genesis.body.ledger,
-                keys: registry, rootKeys: roots.map(\.keyID), rootPinned: pinned, tree: tree))
+                keys: registry, rootKeys: roots.map(\.keyID), rootPinned: pinned, tree: tree, knownStreams: known))
     }
 
     /// Where `stream` stood at the checkpoint: its last entry up to the checkpoint's size,

@@ -112,11 +112,14 @@ public struct ResumePoint: Sendable {
     public let rootPinned: Bool
     /// The tree of the first ``seq`` entries (its root is the checkpoint's).
     public let tree: MerkleAccumulator
+    /// Streams whose position at ``seq`` is known already (the `ledger` and `keys` streams).
+    public let knownStreams: [String: (seq: Int64, hash: Digest32)]
 
     public init(
         seq: Int64, chainHash: Digest32, ledger: String, keys: KeyRegistry, rootKeys: [String], rootPinned: Bool,
-        tree: MerkleAccumulator
+        tree: MerkleAccumulator, knownStreams: [String: (seq: Int64, hash: Digest32)] = [:]
     ) {
+        self.knownStreams = knownStreams
         self.seq = seq
         self.chainHash = chainHash
         self.ledger = ledger
@@ -198,6 +201,7 @@ public struct Verifier: Sendable {
         registry = point.keys
         for (id, k) in point.keys.records { directory[id] = k.publicKey }
         tree = point.tree
+        streams = point.knownStreams
         self.priorPosition = priorPosition
         report.ledger = point.ledger
         report.rootKeys = point.rootKeys

@@ -55,9 +55,10 @@ extension LedgerStore {
         try migrate(signatureCheck: signatureCheck, extensionName: SignatureCheck.extensionName)
     }
 
-    /// ``migrate(signatureCheck:)`` with another extension name (tests: one the server lacks).
+    /// ``migrate(signatureCheck:)`` with another extension name (tests: one the server lacks),
+    /// applying the versions up to `upTo` only (tests: a ledger as an older sealbook left it).
     @discardableResult
-    func migrate(signatureCheck: SignatureCheck, extensionName: String) throws(StoreError) -> [Int] {
+    package func migrate(signatureCheck: SignatureCheck, extensionName: String, upTo: Int = .max) throws(StoreError) -> [Int] {
         do {
             return try connection.transaction { c in
                 _ = try c.query("SELECT pg_advisory_xact_lock(\(Int64(0x5EA1B00C)))")
@@ -73,7 +74,7 @@ extension LedgerStore {
                         "the database has ledger schema version \(newer), newer than this sealbook knows; upgrade sealbook")
                 }
                 var applied: [Int] = []
-                for m in SchemaMigration.all {
+                for m in SchemaMigration.all where m.version <= upTo {
                     if let sha = recorded[m.version] {
                         guard sha == m.sha256 else {
                             throw StoreError.schemaMismatch(

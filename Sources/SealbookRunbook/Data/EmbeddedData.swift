@@ -602,9 +602,9 @@ let embeddedDataFiles: [String: String] = [
     },
     "roles": {
       "type": "array",
-      "items": { "enum": ["admin", "operator", "approver", "incident-commander", "auditor", "pipeline"] },
+      "items": { "enum": ["admin", "operator", "approver", "incident-commander", "auditor", "pipeline", "log"] },
       "minItems": 1,
-      "maxItems": 6
+      "maxItems": 7
     }
   },
   "required": ["key", "publicKey", "actor", "roles"],
