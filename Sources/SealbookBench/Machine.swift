@@ -1,5 +1,6 @@
 internal import CSodium
 internal import Foundation
+internal import SealbookCore
 
 #if canImport(Glibc)
     internal import Glibc
@@ -81,11 +82,10 @@ enum Machine {
         return s.isEmpty ? nil : s
     }
 
-    /// RFC 3339 UTC, seconds.
+    /// RFC 3339 UTC, seconds: `2026-11-26T10:00:00Z`.
     static func nowUTC() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        let ms = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return String(Timestamp(milliseconds: ms).rfc3339.prefix(19)) + "Z"
     }
 
     /// `YYYY-MM-DD` (UTC), for the result file's name.

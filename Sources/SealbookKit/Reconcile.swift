@@ -628,98 +628,12 @@ public enum Reconciliation {
 
     // MARK: - Time
 
-    /// Unix milliseconds of an RFC 3339 time (`2024-01-15T22:41:07.250Z`, `…+01:00`; a space
-    /// may replace the `T`; digits after the milliseconds are dropped). nil when malformed.
-    public static func epochMilliseconds(rfc3339 s: String) -> Int64? {
-        let u = Array(s.utf8)
-        var i = 0
-        func digits(_ n: Int) -> Int64? {
-            guard i + n <= u.count else { return nil }
-            var v: Int64 = 0
-            for k in i..<(i + n) {
-                guard (0x30...0x39).contains(u[k]) else { return nil }
-                v = v * 10 + Int64(u[k] - 0x30)
-            }
-            i += n
-            return v
-        }
-        func expect(_ c: UInt8...) -> Bool {
-            guard i < u.count, c.contains(u[i]) else { return false }
-            i += 1
-            return true
-        }
-        guard let y = digits(4), expect(0x2D), let mo = digits(2), expect(0x2D), let d = digits(2), expect(0x54, 0x74, 0x20),
-            let h = digits(2), expect(0x3A), let mi = digits(2), expect(0x3A), let sec = digits(2)
-        else { return nil }
-        var ms: Int64 = 0
-        if i < u.count, u[i] == 0x2E {
-            i += 1
-            var n = 0
-            while i < u.count, (0x30...0x39).contains(u[i]) {
-                if n < 3 { ms = ms * 10 + Int64(u[i] - 0x30) }
-                n += 1
-                i += 1
-            }
-            guard n > 0 else { return nil }
-            for _ in min(n, 3)..<3 { ms *= 10 }
-        }
-        var offset: Int64 = 0
-        if expect(0x5A, 0x7A) {
-        } else if i < u.count, u[i] == 0x2B || u[i] == 0x2D {
-            let sign: Int64 = u[i] == 0x2D ? -1 : 1
-            i += 1
-            guard let oh = digits(2), expect(0x3A), let om = digits(2), oh < 24, om < 60 else { return nil }
-            offset = sign * (oh * 60 + om) * 60_000
-        } else {
-            return nil
-        }
-        guard i == u.count, (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo), h < 24, mi < 60, sec <= 60 else { return nil }
-        let days = daysFromCivil(y, mo, d)
-        return ((days * 24 + h) * 60 + mi) * 60_000 + min(sec, 59) * 1000 + ms - offset
-    }
+    /// Unix milliseconds of an RFC 3339 time (`2024-01-15T22:41:07.250Z`, `…+01:00`), read by
+    /// ``Timestamp/init(rfc3339:)``. nil when malformed.
+    public static func epochMilliseconds(rfc3339 s: String) -> Int64? { Timestamp(rfc3339: s)?.milliseconds }
 
     /// RFC 3339 UTC with milliseconds, as the ledger writes times.
-    public static func rfc3339(epochMilliseconds t: Int64) -> String {
-        let days = t >= 0 ? t / 86_400_000 : -((-t + 86_399_999) / 86_400_000)
-        let rest = t - days * 86_400_000
-        let (y, m, d) = civilFromDays(days)
-        func pad(_ v: Int64, _ n: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, n - s.count)) + s
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3_600_000, 2)):\(pad(rest / 60_000 % 60, 2)):"
-            + "\(pad(rest / 1000 % 60, 2)).\(pad(rest % 1000, 3))Z"
-    }
-
-    private static func daysInMonth(_ y: Int64, _ m: Int64) -> Int64 {
-        switch m {
-        case 2: (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    /// Days since 1970-01-01 (H. Hinnant's algorithm).
-    private static func daysFromCivil(_ year: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    private static func civilFromDays(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, m, d)
-    }
+    public static func rfc3339(epochMilliseconds t: Int64) -> String { Timestamp(milliseconds: t).rfc3339 }
 }
 
 // MARK: - JSON
