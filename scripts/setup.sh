@@ -3,8 +3,10 @@
 # build needs (libsodium-dev, libpq-dev, pkg-config, the PostgreSQL server) and puts swift on PATH.
 # Expects `say` and `die` to be defined by the caller.
 
-# 1. System packages: the C libraries (through pkg-config) and the PostgreSQL server.
-PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 chromium python3-jsonschema time)
+# 1. System packages: the C libraries (through pkg-config) and the PostgreSQL server; for the
+# tests, chromium (HTML reports in a browser), python3-jsonschema (tools/check_oscal.py), time
+# (the benchmark's memory figure) and bsdutils (script(1): a pseudo-terminal for replay --step).
+PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 chromium python3-jsonschema time bsdutils)
 if command -v dpkg >/dev/null 2>&1; then
     missing=()
     for package in "${PACKAGES[@]}"; do

@@ -91,22 +91,18 @@ struct ReportTests {
             let v = schema.validate(report.json, at: "report")
             #expect(v.isEmpty, "\(name): \(v.prefix(5))")
         }
-        guard case .object(var o) = try Report.incident(DemoLedger.incident, snapshot: demo.snapshot()).json else { return }
+        var o = try #require(try Report.incident(DemoLedger.incident, snapshot: demo.snapshot()).json.objectValue)
         o["position"] = ["seq": 1]
         o["extra"] = true
         let v = schema.validate(.object(o), at: "report")
         #expect(!v.isEmpty)
     }
 
-    @Test("OSCAL output is valid against the official schema (tools/check_oscal.py), and so is JSON against report.schema.json")
+    @Test(
+        "OSCAL output is valid against the official schema (tools/check_oscal.py), and so is JSON against report.schema.json",
+        .enabled(if: onCI || pythonJSONSchemaAvailable, "python3 with jsonschema is not installed (Debian: python3-jsonschema)"))
     func oscalOfficialSchema() throws {
-        guard which("python3") != nil, (try? runProgram(["python3", "-c", "import jsonschema"]))?.status == 0 else {
-            if onCI {
-                throw Failure("python3 with jsonschema (Debian: python3-jsonschema) is needed to run tools/check_oscal.py on CI")
-            }
-            print("SKIPPED: python3 with the jsonschema package is not installed; tools/check_oscal.py not run")
-            return
-        }
+        try #require(pythonJSONSchemaAvailable, "python3 with jsonschema (Debian: python3-jsonschema) is needed; scripts/setup.sh installs it")
         let dir = try Scratch()
         defer { dir.remove() }
         var oscal: [String] = []
@@ -238,13 +234,11 @@ struct ReportTests {
         }
     }
 
-    @Test("the HTML report opens in a real headless browser (Debian's chromium) without errors")
+    @Test(
+        "the HTML report opens in a real headless browser (Debian's chromium) without errors",
+        .enabled(if: onCI || chromiumPath != nil, "chromium is not installed (apt-get install -y chromium)"))
     func chromium() throws {
-        guard let browser = which("chromium") ?? which("chromium-browser") else {
-            if onCI { throw Failure("chromium is not installed: apt-get install -y chromium (CI=true, so this fails)") }
-            print("SKIPPED: chromium is not installed (apt-get install -y chromium); the HTML was not opened in a browser")
-            return
-        }
+        let browser = try #require(chromiumPath, "chromium is not installed; scripts/setup.sh installs it")
         let dir = try Scratch()
         defer { dir.remove() }
         let keep = ProcessInfo.processInfo.environment["SEALBOOK_REPORT_SCREENSHOTS"]
