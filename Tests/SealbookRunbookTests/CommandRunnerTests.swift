@@ -249,7 +249,9 @@ struct CommandRunnerTests {
 
     @Test(
         "SIGINT or SIGTERM sent to sealbook stops the command (killed), and the handlers come back",
-        .enabled(if: !isIgnored(SIGINT) && !isIgnored(SIGTERM)),
+        .enabled(
+            if: !isIgnored(SIGINT) && !isIgnored(SIGTERM),
+            "this test process ignores SIGINT or SIGTERM (nohup), and run leaves an ignored signal ignored"),
         arguments: [SIGINT, SIGTERM])
     func forwardsSignals(signal: Int32) throws {
         let before = currentHandler(signal)
