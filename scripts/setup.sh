@@ -6,8 +6,10 @@
 # Runs as root, or uses `sudo -n` for what needs root.
 
 # 1. System packages: the C libraries (through pkg-config), the PostgreSQL server, and what the
-# extension is built with (the server's headers and PGXS, a C compiler, make).
-PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 postgresql-server-dev-15 gcc make chromium python3-jsonschema time)
+# extension is built with (the server's headers and PGXS, a C compiler, make); for the tests,
+# chromium (HTML reports in a browser), python3-jsonschema (tools/check_oscal.py), time (the
+# benchmark's memory figure) and bsdutils (script(1): a pseudo-terminal for replay --step).
+PACKAGES=(libsodium-dev libpq-dev pkg-config postgresql-15 postgresql-server-dev-15 gcc make chromium python3-jsonschema time bsdutils)
 if command -v dpkg >/dev/null 2>&1; then
     missing=()
     for package in "${PACKAGES[@]}"; do

@@ -1,5 +1,6 @@
 internal import CSodium
 internal import Foundation
+internal import SealbookCore
 
 #if canImport(Glibc)
     internal import Glibc
@@ -81,11 +82,10 @@ enum Machine {
         return s.isEmpty ? nil : s
     }
 
-    /// RFC 3339 UTC, seconds.
+    /// RFC 3339 UTC, seconds: `2026-11-26T10:00:00Z`.
     static func nowUTC() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: Date())
+        let ms = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return String(Timestamp(milliseconds: ms).rfc3339.prefix(19)) + "Z"
     }
 
     /// `YYYY-MM-DD` (UTC), for the result file's name.
@@ -108,12 +108,13 @@ struct ChildRun: Sendable {
 func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throws -> ChildRun {
     let outPath = scratch + "/child-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
     defer { unlink(outPath) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    let output = open(outPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    let discard = open("/dev/null", O_WRONLY | O_CLOEXEC)
+    defer { for fd in [input, output, discard] where fd >= 0 { close(fd) } }
+    guard input >= 0, output >= 0, discard >= 0 else {
+        throw BenchError("cannot open \(outPath) or /dev/null (errno \(errno))")
+    }
     // The child's own peak: `ru_maxrss` of a child we spawn directly is at least this process's
     // peak, which Linux carries into it at exec (posix_spawn shares our memory until then). GNU
     // time forks the command from its own small process and reports that child's `ru_maxrss`.
@@ -122,21 +123,22 @@ func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throw
     defer { unlink(peakPath) }
     let timed = FileManager.default.isExecutableFile(atPath: timer)
     let command = timed ? [timer, "-f", "%M", "-o", peakPath, path] + arguments : [path] + arguments
-    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-    defer { for a in argv { free(a) } }
-    var pid: pid_t = 0
     let start = monotonicSeconds()
-    let rc = posix_spawn(&pid, command[0], &actions, nil, argv, environ)
-    guard rc == 0 else { throw BenchError("cannot start \(path): posix_spawn error \(rc)") }
-    var status: Int32 = 0
+    let pid: pid_t
+    switch ChildProcess.spawn(
+        executable: command[0], arguments: command, stdin: .descriptor(input), stdout: .descriptor(output),
+        stderr: .descriptor(discard))
+    {
+    case .success(let child): pid = child
+    case .failure(let failure): throw BenchError("cannot start \(path): posix_spawn error \(failure.code) (\(failure))")
+    }
     var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 {
-        guard errno == EINTR else { throw BenchError("wait4 failed for \(path) (errno \(errno))") }
+    guard let status = ChildProcess.wait(pid, usage: &usage) else {
+        throw BenchError("wait4 failed for \(path) (errno \(errno))")
     }
     let seconds = monotonicSeconds() - start
     let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    // WIFEXITED / WEXITSTATUS
-    let exit: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let exit = ChildProcess.shellStatus(status)
     let cpu =
         Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
         + Double(usage.ru_stime.tv_usec) / 1e6

@@ -79,33 +79,6 @@ final class Locked<T>: @unchecked Sendable {
     }
 }
 
-/// A blocking FIFO with a fixed capacity (one producer, one consumer).
-// @unchecked Sendable: `items` is only touched with `condition` locked.
-final class BlockingQueue<T: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [T] = []
-    private let capacity: Int
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func put(_ item: T) {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.count >= capacity { condition.wait() }
-        items.append(item)
-        condition.broadcast()
-    }
-
-    func take() -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.isEmpty { condition.wait() }
-        let item = items.removeFirst()
-        condition.broadcast()
-        return item
-    }
-}
-
 /// A buffer whose disjoint slots are written by parallel workers.
 // @unchecked Sendable: each worker writes its own indices, and nothing reads the buffer until
 // `concurrentPerform` has returned.

@@ -175,7 +175,7 @@ final class LogBuilder: Sendable {
         guard total > first else { return Growth(events: 0, seconds: 0, bodyBytes: 0) }
         let batch = batch ?? self.batch
         let chunk = max(batch, 10 * streams)
-        let queue = BlockingQueue<Result<[SignedEvent], BenchError>?>(capacity: 2)
+        let queue = BoundedQueue<Result<[SignedEvent], BenchError>?>(capacity: 2)
         let streams = self.streams, keys = self.keys, positions = self.positions
         let workers = Machine.cores
         let producer = DispatchGroup()

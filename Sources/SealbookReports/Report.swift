@@ -236,8 +236,7 @@ extension Report {
 enum PeriodBound {
     static func parse(_ text: String, end: Bool) -> Timestamp? {
         if let t = Timestamp(rfc3339: text) { return t }
-        let u = Array(text.utf8)
-        guard u.count == 10, u[4] == 0x2d, u[7] == 0x2d, let day = Timestamp(rfc3339: text + "T00:00:00Z") else { return nil }
+        guard let day = Timestamp(date: text) else { return nil }
         return end ? day.adding(milliseconds: 86_400_000) : day
     }
 }

@@ -1,6 +1,7 @@
 internal import Foundation
 internal import Mustache
 internal import SealbookCore
+internal import SealbookEmbedded
 
 /// Escapes text for CommonMark (GFM tables included), for `{{value}}` in Markdown templates
 /// (`{{% CONTENT_TYPE: MARKDOWN}}`): every character that could start markup is
@@ -85,14 +86,18 @@ public struct ReportTemplates: Sendable {
     /// The template texts by name, as loaded.
     public let texts: [String: String]
 
-    /// The templates built into the binary (`Sources/SealbookReports/EmbeddedTemplates.swift`,
-    /// generated from `reports/`).
+    /// The templates built into the binary: `reports/*.mustache`, built in at build time.
     public static let builtIn: ReportTemplates = {
-        do { return try ReportTemplates(files: embeddedReportTemplates) } catch {
+        do { return try ReportTemplates(files: builtInFiles) } catch {
             // The test suite renders every built-in template; reaching this is a build defect.
             preconditionFailure("the report templates built into sealbook do not parse: \(error)")
         }
     }()
+
+    /// `reports/*.mustache` as built into the binary, by file name, each without its final newline.
+    static var builtInFiles: [String: String] {
+        Dictionary(uniqueKeysWithValues: EmbeddedFiles.files(in: "reports").map { ($0.name, $0.textWithoutFinalNewline) })
+    }
 
     /// The names every template set must provide.
     public static let required = [
@@ -122,7 +127,7 @@ public struct ReportTemplates: Sendable {
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".mustache") } } catch {
             throw .template("cannot read the template directory \(directory)")
         }
-        var files = embeddedReportTemplates
+        var files = builtInFiles
         for n in names {
             guard let data = FileManager.default.contents(atPath: directory + "/" + n) else {
                 throw .template("cannot read \(directory)/\(n)")
@@ -132,7 +137,7 @@ public struct ReportTemplates: Sendable {
         return try ReportTemplates(files: files)
     }
 
-    /// A file's text as it is embedded: without its final newline.
+    /// A file's text as templates take it: without its final newline.
     static func normalize(_ text: String) -> String {
         var t = text
         if t.hasSuffix("\n") { t.removeLast() }

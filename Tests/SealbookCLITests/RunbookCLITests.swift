@@ -106,6 +106,47 @@ struct RunbookCLITests {
         #expect(try l.run(["verify", "--trust-root", l.rootPublicKey], env: env).status == 0)
     }
 
+    @Test("run passes SIGTERM on to the command even when sealbook was started with SIGTERM blocked")
+    func forwardsSignalsBlockedByTheParent() throws {
+        let l = try CLILedger()
+        defer { l.cleanup() }
+        let sid = try l.openSession(environment: "staging")
+        // python3 blocks SIGTERM and execs sealbook, which inherits the blocked mask (as from a
+        // libdispatch worker thread); the command prints "ready" and sleeps.
+        let block = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM}); os.execv(sys.argv[1], sys.argv[1:])"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", block, try sealbookBinary(), "run", "--", "sh", "-c", "echo ready; exec sleep 30"]
+        var env = ProcessInfo.processInfo.environment
+        env["SEALBOOK_DATABASE_URL"] = l.db.url
+        env["SEALBOOK_SESSION"] = sid
+        env["SEALBOOK_KEY"] = l.dir.file("alice.key")
+        env["ENVIRONMENT"] = "staging"
+        p.environment = env
+        p.currentDirectoryURL = URL(fileURLWithPath: l.dir.path)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        defer { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
+        // Wait for the command's "ready" (sealbook's own lines come first).
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("ready\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += chunk
+        }
+        #expect(String(decoding: seen, as: UTF8.self).contains("ready"), "\(String(decoding: seen, as: UTF8.self))")
+        let sent = Date()
+        kill(p.processIdentifier, SIGTERM)
+        for _ in 0..<200 where p.isRunning { usleep(50_000) }
+        #expect(!p.isRunning, "sealbook run did not end within 10 s of SIGTERM: the signal stayed blocked")
+        guard !p.isRunning else { return }
+        #expect(Date().timeIntervalSince(sent) < 10)
+        #expect(p.terminationReason == .exit && p.terminationStatus == 128 + SIGTERM, "status \(p.terminationStatus)")
+    }
+
     @Test("run records success, a non-zero exit and a killed command, and exits with the command's code")
     func runOutcomes() throws {
         let l = try CLILedger()

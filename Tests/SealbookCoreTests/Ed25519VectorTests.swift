@@ -247,7 +247,8 @@ struct Ed25519WycheproofTests {
         let all = WycheproofCase.all
         #expect(all.filter { $0.result == "valid" }.count == 88)
         #expect(all.filter { $0.result == "invalid" }.count == 63)
-        guard let results = WycheproofCase.libsodium else { return }  // optional file
+        let results = try #require(
+            WycheproofCase.libsodium, "wycheproof/libsodium-1.0.18-results.json not found under \(SealbookVectors.directory.path)")
         #expect(results.wycheproof.count == 151)
         let byID = Dictionary(uniqueKeysWithValues: results.wycheproof.map { ($0.tcId, $0) })
         for c in all {
@@ -373,9 +374,9 @@ struct Ed25519SpeccheckTests {
         let expected = SpeccheckCase.libsodiumRow[c.index]
         #expect(libraryVerifies(publicKey: c.publicKey, signature: c.signature, message: c.message) == expected)
         #expect(libraryVerifiesRaw(publicKey: c.publicKey, signature: c.signature, message: c.message) == expected)
-        if let results = WycheproofCase.libsodium, let row = results.speccheck.first(where: { $0.index == c.index }) {
-            #expect(row.libsodiumAccepts == expected)
-        }
+        let results = try #require(WycheproofCase.libsodium, "wycheproof/libsodium-1.0.18-results.json not found")
+        let row = try #require(results.speccheck.first { $0.index == c.index }, "speccheck case \(c.index) missing from the libsodium results")
+        #expect(row.libsodiumAccepts == expected)
     }
 }
 
@@ -399,8 +400,11 @@ struct Ed25519KeyTests {
 
     @Test("32 bytes are accepted for both")
     func rightLengths() throws {
-        _ = try Ed25519.PublicKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
-        _ = try Ed25519.PrivateKey(seed: [UInt8](repeating: 7, count: 32))
+        let pk = try Ed25519.PublicKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
+        #expect(pk.rawRepresentation == [UInt8](repeating: 7, count: 32))
+        let key = try Ed25519.PrivateKey(seed: [UInt8](repeating: 7, count: 32))
+        #expect(key.withUnsafeSeed { Array($0) } == [UInt8](repeating: 7, count: 32))
+        #expect(key.publicKey.rawRepresentation.count == 32)
     }
 
     /// A 32-byte key whose standard base64 holds both `+` and `/`: 0xfb 0xff … encodes as `+/…`.

@@ -5,20 +5,32 @@ import Testing
 
 @testable import SealbookPostgres
 
-/// Schema files and their embedded copy (no database needed).
+/// The schema migrations built into the binary (no database needed).
 @Suite("Schema files")
 struct SchemaFileTests {
-    @Test("the embedded migrations are byte for byte the files under schemas/postgres")
-    func embeddedMatchesFiles() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let dir = root.appendingPathComponent("schemas/postgres")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == SchemaMigration.all.map(\.name), "run scripts/embed-schemas.sh")
-        for m in SchemaMigration.all {
-            let text = try String(contentsOf: dir.appendingPathComponent(m.name), encoding: .utf8)
-            #expect(text == m.sql + "\n", "\(m.name) differs from its embedded copy: run scripts/embed-schemas.sh")
+    @Test("the built-in migrations are numbered 1, 2, … in file order, and each SHA-256 is of its file's bytes")
+    func builtInMigrations() throws {
+        let all = SchemaMigration.all
+        #expect(all.count >= 2)
+        #expect(all.map(\.version) == Array(1...all.count), "\(all.map(\.name))")
+        #expect(all.map(\.name) == all.map(\.name).sorted())
+        #expect(all.first?.name == "0001_ledger.sql")
+        for m in all {
+            #expect(m.sql.contains("sealbook"), "\(m.name)")
+            #expect(!m.sql.hasSuffix("\n"), "\(m.name): the final newline is not part of sql")
+            #expect(m.sha256 == SHA256.hash(Array((m.sql + "\n").utf8)).hex, "\(m.name)")
         }
+    }
+
+    @Test(
+        "a migration file is named NNNN_name.sql",
+        arguments: [
+            ("0001_ledger.sql", 1), ("0003_pg_ext.sql", 3), ("0120_x.sql", 120), ("001_ledger.sql", nil),
+            ("00a1_ledger.sql", nil), ("0001ledger.sql", nil), ("0001_ledger.txt", nil), ("0001_.sql", nil),
+            ("٠٠٠١_ledger.sql", nil),
+        ] as [(String, Int?)])
+    func migrationFileNames(name: String, version: Int?) {
+        #expect(SchemaMigration.version(ofFile: name) == version)
     }
 }
 

@@ -1,12 +1,12 @@
 import Foundation
 import SealbookPostgres
+import SealbookTestSupport
 import Testing
 
-/// The server under test; the test script always sets it. Without it the suite is skipped.
-private let databaseURL = ProcessInfo.processInfo.environment["SEALBOOK_TEST_DATABASE_URL"]
-
+/// A connection to the server under test (`SEALBOOK_TEST_DATABASE_URL`, which scripts/test.sh
+/// always sets); without it every test here fails, saying so, as all PostgreSQL tests do.
 private func connect() throws -> PGConnection {
-    try PGConnection(conninfo: databaseURL ?? "")
+    try PGConnection(conninfo: TestDatabase.serverURL())
 }
 
 /// A schema of its own for one test (dropped at the end), so tests can run in parallel and
@@ -72,7 +72,7 @@ struct PQQueryTests {
 
 // MARK: - Against PostgreSQL
 
-@Suite("PQ: libpq wrapper against PostgreSQL", .enabled(if: databaseURL != nil, "SEALBOOK_TEST_DATABASE_URL is not set"))
+@Suite("PQ: libpq wrapper against PostgreSQL")
 struct PQTests {
     // MARK: Connecting
 
@@ -86,7 +86,7 @@ struct PQTests {
         #expect(r.string(0, 0) == "UTF8")
         #expect(r.int64(0, 1) == Int64(conn.backendPID))
 
-        let url = try #require(URLComponents(string: databaseURL ?? ""))
+        let url = try #require(URLComponents(string: TestDatabase.serverURL()))
         var keyValue = "host=\(url.host ?? "localhost") port=\(url.port ?? 5432)"
         if let user = url.user { keyValue += " user=\(user)" }
         if let password = url.password { keyValue += " password='\(password)'" }

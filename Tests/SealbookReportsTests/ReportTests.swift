@@ -91,22 +91,18 @@ struct ReportTests {
             let v = schema.validate(report.json, at: "report")
             #expect(v.isEmpty, "\(name): \(v.prefix(5))")
         }
-        guard case .object(var o) = try Report.incident(DemoLedger.incident, snapshot: demo.snapshot()).json else { return }
+        var o = try #require(try Report.incident(DemoLedger.incident, snapshot: demo.snapshot()).json.objectValue)
         o["position"] = ["seq": 1]
         o["extra"] = true
         let v = schema.validate(.object(o), at: "report")
         #expect(!v.isEmpty)
     }
 
-    @Test("OSCAL output is valid against the official schema (tools/check_oscal.py), and so is JSON against report.schema.json")
+    @Test(
+        "OSCAL output is valid against the official schema (tools/check_oscal.py), and so is JSON against report.schema.json",
+        .enabled(if: onCI || pythonJSONSchemaAvailable, "python3 with jsonschema is not installed (Debian: python3-jsonschema)"))
     func oscalOfficialSchema() throws {
-        guard which("python3") != nil, (try? runProgram(["python3", "-c", "import jsonschema"]))?.status == 0 else {
-            if onCI {
-                throw Failure("python3 with jsonschema (Debian: python3-jsonschema) is needed to run tools/check_oscal.py on CI")
-            }
-            print("SKIPPED: python3 with the jsonschema package is not installed; tools/check_oscal.py not run")
-            return
-        }
+        try #require(pythonJSONSchemaAvailable, "python3 with jsonschema (Debian: python3-jsonschema) is needed; scripts/setup.sh installs it")
         let dir = try Scratch()
         defer { dir.remove() }
         var oscal: [String] = []
@@ -238,13 +234,11 @@ struct ReportTests {
         }
     }
 
-    @Test("the HTML report opens in a real headless browser (Debian's chromium) without errors")
+    @Test(
+        "the HTML report opens in a real headless browser (Debian's chromium) without errors",
+        .enabled(if: onCI || chromiumPath != nil, "chromium is not installed (apt-get install -y chromium)"))
     func chromium() throws {
-        guard let browser = which("chromium") ?? which("chromium-browser") else {
-            if onCI { throw Failure("chromium is not installed: apt-get install -y chromium (CI=true, so this fails)") }
-            print("SKIPPED: chromium is not installed (apt-get install -y chromium); the HTML was not opened in a browser")
-            return
-        }
+        let browser = try #require(chromiumPath, "chromium is not installed; scripts/setup.sh installs it")
         let dir = try Scratch()
         defer { dir.remove() }
         let keep = ProcessInfo.processInfo.environment["SEALBOOK_REPORT_SCREENSHOTS"]
@@ -366,34 +360,13 @@ struct ReportTests {
         #expect(!LedgerSnapshot.isRelevant(stream: "deploys/web", type: "custom.note"))
     }
 
-    @Test("templates: the built-in copy equals reports/*.mustache, and a template directory replaces them")
+    @Test("templates: the built-in ones are reports/*.mustache, escape every value, and a template directory replaces them")
     func templates() throws {
         let dir = repoPath("reports")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".mustache") }.sorted()
-        var generated = """
-            // GENERATED from reports/*.mustache. Do not edit: change the templates, then run
-            // SEALBOOK_UPDATE_GOLDEN=1 swift test --filter SealbookReportsTests (a test fails while this file differs).
-
-            /// The report templates carried by the binary: file name -> text (without its final newline).
-            let embeddedReportTemplates: [String: String] = [
-
-            """
-        for f in files {
-            var text = try String(contentsOfFile: dir + "/" + f, encoding: .utf8)
-            if text.hasSuffix("\n") { text.removeLast() }
-            #expect(!text.contains("\"\"\"####"), "\(f) holds the raw-string delimiter")
-            #expect(!text.contains("{{{") && !text.contains("{{&"), "\(f) has an unescaped value")
-            generated += "    \"\(f)\": ####\"\"\"\n\(text)\n\"\"\"####,\n"
-        }
-        generated += "]\n"
-        let embedded = repoPath("Sources/SealbookReports/EmbeddedTemplates.swift")
-        if updateGolden {
-            try generated.write(toFile: embedded, atomically: true, encoding: .utf8)
-        } else {
-            #expect(
-                try String(contentsOfFile: embedded, encoding: .utf8) == generated,
-                "Sources/SealbookReports/EmbeddedTemplates.swift is not reports/*.mustache: run SEALBOOK_UPDATE_GOLDEN=1 swift test --filter SealbookReportsTests"
-            )
+        for (name, text) in ReportTemplates.builtIn.texts {
+            #expect(!text.contains("{{{") && !text.contains("{{&"), "\(name).mustache has an unescaped value")
+            #expect(!text.hasSuffix("\n"), "\(name): templates are taken without their final newline")
         }
         #expect(Set(ReportTemplates.builtIn.texts.keys) == Set(files.map { String($0.dropLast(".mustache".count)) }))
 

@@ -8,11 +8,19 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 
 func repoPath(_ p: String) -> String { repoRoot.appendingPathComponent(p).path }
 
-/// Whether golden files and generated sources are to be rewritten instead of compared.
+/// Whether golden files are to be rewritten instead of compared.
 let updateGolden = ProcessInfo.processInfo.environment["SEALBOOK_UPDATE_GOLDEN"] == "1"
 
-/// True on CI, where a missing tool is a failure rather than a skip.
+/// True on CI (`CI=true`), where a test that needs a missing tool runs and fails; elsewhere the
+/// test runner reports such a test as skipped, with the reason.
 let onCI = ProcessInfo.processInfo.environment["CI"] == "true"
+
+/// Whether `python3` can import `jsonschema` (for tools/check_oscal.py).
+let pythonJSONSchemaAvailable: Bool =
+    which("python3") != nil && (try? runProgram(["python3", "-c", "import jsonschema"]))?.status == 0
+
+/// Debian's chromium, for opening the HTML reports.
+let chromiumPath: String? = which("chromium") ?? which("chromium-browser")
 
 struct Failure: Error, CustomStringConvertible {
     let description: String

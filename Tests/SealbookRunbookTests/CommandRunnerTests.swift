@@ -124,7 +124,10 @@ struct CommandRunnerTests {
         let error = #expect(throws: CommandRunnerError.self) {
             try runner.run(stdout: devNull(), stderr: devNull())
         }
-        guard case .cannotStart(let program, let reason) = error else { return }
+        guard case .cannotStart(let program, let reason) = error else {
+            Issue.record("expected .cannotStart, got \(String(describing: error))")
+            return
+        }
         #expect(program == "sealbook-no-such-command")
         #expect(reason.contains("not found in PATH (/usr/bin:/bin)"))
         #expect(error?.description.hasPrefix("Could not start `sealbook-no-such-command`: not found") == true)
@@ -246,7 +249,9 @@ struct CommandRunnerTests {
 
     @Test(
         "SIGINT or SIGTERM sent to sealbook stops the command (killed), and the handlers come back",
-        .enabled(if: !isIgnored(SIGINT) && !isIgnored(SIGTERM)),
+        .enabled(
+            if: !isIgnored(SIGINT) && !isIgnored(SIGTERM),
+            "this test process ignores SIGINT or SIGTERM (nohup), and run leaves an ignored signal ignored"),
         arguments: [SIGINT, SIGTERM])
     func forwardsSignals(signal: Int32) throws {
         let before = currentHandler(signal)

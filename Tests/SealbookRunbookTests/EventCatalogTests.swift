@@ -1,6 +1,6 @@
 // The event catalog (schemas/events/*.json): every type's examples validate, mechanical and
-// handwritten invalid variants are refused naming the member, the embedded copies equal the
-// files, roles are enforced, unknown types are refused and custom.* types are free-form.
+// handwritten invalid variants are refused naming the member, roles are enforced, unknown types
+// are refused and custom.* types are free-form.
 
 import Foundation
 import SealbookCore
@@ -33,7 +33,7 @@ private func allowedRole(_ type: String) throws -> Role {
 
 // MARK: - The catalog itself
 
-@Suite("Event catalog: contents and embedding")
+@Suite("Event catalog: contents")
 struct EventCatalogContentsTests {
     static let expectedTypes: [String] = [
         "approval.denied", "approval.granted", "backup.created", "backup.verified", "checklist.item.recorded",
@@ -49,19 +49,6 @@ struct EventCatalogContentsTests {
     func types() {
         #expect(catalog.types == Self.expectedTypes)
         #expect(catalog.schema(for: "ledger.genesis") == nil)
-    }
-
-    @Test("every embedded schema equals its file under schemas/events (text + \"\\n\" == file bytes)")
-    func embeddedCopiesEqualFiles() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: eventsFolder.path)
-            .filter { $0.hasSuffix(".json") }.sorted()
-        let embedded = embeddedDataFiles.keys.filter { $0.hasPrefix("events/") }.sorted()
-        #expect(embedded == files.map { "events/\($0)" }, "run scripts/embed-schemas.sh")
-        for name in files {
-            let bytes = try Data(contentsOf: eventsFolder.appendingPathComponent(name))
-            let text = try #require(embeddedDataFiles["events/\(name)"])
-            #expect(Data((text + "\n").utf8) == bytes, "events/\(name) drifted: run scripts/embed-schemas.sh")
-        }
     }
 
     @Test("docs/EVENTS.md has a row for every type with its members and roles", arguments: catalog.types)

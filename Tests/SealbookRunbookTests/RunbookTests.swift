@@ -204,7 +204,7 @@ struct RunbookBuiltInTests {
     }
 }
 
-@Suite("Runbook: files, hashes, embedding")
+@Suite("Runbook: files and hashes")
 struct RunbookFileTests {
     @Test func sha256IsTheFilesHash() throws {
         let bytes = try fileBytes("schemas/runbooks/fingood-migration.json")
@@ -212,14 +212,6 @@ struct RunbookFileTests {
         #expect(
             Runbook.builtIn.reference
                 == RunbookReference(id: "fingood-migration", version: "1.0", sha256: SHA256.hash(bytes).hex))
-    }
-
-    /// Every file under schemas/runbooks/ is embedded byte for byte (text + final newline).
-    @Test(arguments: ["fingood-migration.json", "example-minimal.json", "runbook.schema.json"])
-    func embeddedCopyMatchesTheFile(_ name: String) throws {
-        let bytes = try fileBytes("schemas/runbooks/\(name)")
-        let embedded = try #require(embeddedDataFiles["runbooks/\(name)"], "run scripts/embed-schemas.sh")
-        #expect(Array((embedded + "\n").utf8) == bytes, "run scripts/embed-schemas.sh")
     }
 
     @Test func loadingTheFileGivesTheBuiltIn() throws {

@@ -110,22 +110,9 @@ public enum FormatV1 {
     }
 
     /// RFC 3339 UTC with exactly three fraction digits and `Z`: `2026-11-24T18:30:00.123Z`,
-    /// with month, day, hour, minute and second in range (second 60 is refused).
-    public static func isValidTime(_ s: String) -> Bool {
-        let u = Array(s.utf8)
-        guard u.count == 24 else { return false }
-        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22]
-        guard digitsAt.allSatisfy({ u[$0] >= 0x30 && u[$0] <= 0x39 }) else { return false }
-        guard u[4] == 0x2d, u[7] == 0x2d, u[10] == 0x54, u[13] == 0x3a, u[16] == 0x3a, u[19] == 0x2e, u[23] == 0x5a
-        else { return false }
-        func num(_ a: Int, _ b: Int) -> Int { Int(u[a] - 0x30) * 10 + Int(u[b] - 0x30) }
-        let year = num(0, 1) * 100 + num(2, 3)
-        let month = num(5, 6), day = num(8, 9), hour = num(11, 12), minute = num(14, 15), second = num(17, 18)
-        guard (1...12).contains(month), hour < 24, minute < 60, second < 60, day >= 1 else { return false }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-        return day <= days
-    }
+    /// with a real date and hour, minute and second in range (second 60 is refused); see
+    /// ``Timestamp/isCanonical(_:)``.
+    public static func isValidTime(_ s: String) -> Bool { Timestamp.isCanonical(s) }
 
     /// 256-entry membership table for a character class, built once (these checks run for
     /// every entry the verifier reads).

@@ -28,26 +28,7 @@ public struct SignedEvent: Sendable, Equatable {
     }
 }
 
-/// The current UTC time in the format's layout (`2026-11-24T18:30:00.123Z`).
+/// A time in the format's layout (`2026-11-24T18:30:00.123Z`): ``Timestamp/rfc3339``.
 public func formatTimestamp(millisecondsSince1970 ms: Int64) -> String {
-    let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-    let millis = ms - secs * 1000
-    var days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
-    let sod = secs - days * 86400
-    // Civil-from-days (Howard Hinnant's algorithm, public domain description).
-    days += 719_468
-    let era = (days >= 0 ? days : days - 146_096) / 146_097
-    let doe = days - era * 146_097
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-    var y = yoe + era * 400
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-    let mp = (5 * doy + 2) / 153
-    let d = doy - (153 * mp + 2) / 5 + 1
-    let m = mp < 10 ? mp + 3 : mp - 9
-    if m <= 2 { y += 1 }
-    func pad(_ v: Int64, _ w: Int) -> String {
-        let s = String(v)
-        return String(repeating: "0", count: max(0, w - s.count)) + s
-    }
-    return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(sod / 3600, 2)):\(pad(sod % 3600 / 60, 2)):\(pad(sod % 60, 2)).\(pad(millis, 3))Z"
+    Timestamp(milliseconds: ms).rfc3339
 }

@@ -5,9 +5,8 @@ package import Glibc
 
 #if !canImport(Darwin)
 /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), `…_addchdir_np` (2.29) and
-/// `pipe2`, which Swift's Glibc module does not show; looked up at run time (`dlsym`). Shared by
-/// everything that spawns children with `posix_spawn` (the embedded cluster, `sealbook run`):
-/// Foundation's `Process` waits on a pipe that a server's descendants keep open.
+/// `pipe2`, which Swift's Glibc module does not show; looked up at run time (`dlsym`), for
+/// ``ChildProcess`` and the pipes of `sealbook run`.
 package enum SpawnExtensions {
     package typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     package typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32

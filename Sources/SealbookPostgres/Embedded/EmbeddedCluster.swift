@@ -714,11 +714,10 @@ private struct ProcessResult {
 
 /// Runs a program to its end and returns its exit status and output.
 ///
-/// The output goes to a temporary file rather than a pipe, and on Linux the program is started
-/// with `posix_spawn` with every other descriptor closed rather than with Foundation's `Process`:
-/// `pg_ctl start` leaves a server behind that inherits whatever descriptors `pg_ctl` had, and
-/// `Process` on Linux notices that a program ended only when a socket it hands to the child is
-/// closed by every holder, so it would wait for the server to stop.
+/// The output goes to a temporary file rather than a pipe, and the program is started with
+/// ``ChildProcess/spawn(executable:arguments:environment:directory:stdin:stdout:stderr:defaultSignals:)``,
+/// every other descriptor closed: `pg_ctl start` leaves a server behind that inherits whatever
+/// descriptors `pg_ctl` had, and a pipe it kept would keep a reader waiting for the server to stop.
 private func runProcess(
     _ executable: URL, _ arguments: [String], in directory: URL? = nil, input: URL? = nil
 ) throws -> ProcessResult {
@@ -745,99 +744,24 @@ private func runProcess(
     }
     defer { close(inputFD) }
 
-    let status = try spawnAndWait(
-        executable.path, arguments, environment: environment, directory: directory?.path,
-        inputFD: inputFD, outputFD: outputFD)
+    // Default handling for the signals a server and its tools rely on, whatever this process does.
+    let spawned = ChildProcess.spawn(
+        executable: executable.path, arguments: [executable.path] + arguments, environment: environment,
+        directory: directory?.path, stdin: .descriptor(inputFD), stdout: .descriptor(outputFD),
+        stderr: .descriptor(outputFD),
+        defaultSignals: [SIGPIPE, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2])
+    let pid: pid_t
+    switch spawned {
+    case .success(let child): pid = child
+    case .failure(let failure):
+        throw EmbeddedClusterError(.processFailed, "Could not run \(executable.path): \(failure.description).")
+    }
+    guard let status = ChildProcess.wait(pid) else {
+        throw EmbeddedClusterError(.processFailed, "Could not wait for \(executable.path): \(errnoText()).")
+    }
     let text = (try? String(contentsOf: URL(fileURLWithPath: outputPath), encoding: .utf8)) ?? ""
-    return ProcessResult(status: status, output: text)
+    return ProcessResult(status: ChildProcess.shellStatus(status), output: text)
 }
-
-#if canImport(Glibc)
-
-/// `posix_spawn` + `waitpid`: runs `executable` with stdin from `inputFD`, stdout and stderr to
-/// `outputFD`, no other descriptor, default signal handling; returns the exit status (128 + the
-/// signal number when a signal ended it).
-private func spawnAndWait(
-    _ executable: String, _ arguments: [String], environment: [String: String], directory: String?,
-    inputFD: Int32, outputFD: Int32
-) throws -> Int32 {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-
-    posix_spawn_file_actions_adddup2(&actions, inputFD, 0)
-    posix_spawn_file_actions_adddup2(&actions, outputFD, 1)
-    posix_spawn_file_actions_adddup2(&actions, outputFD, 2)
-    if let addCloseFrom = SpawnExtensions.addCloseFrom {
-        _ = addCloseFrom(&actions, 3)
-    } else {
-        for fd in SpawnExtensions.openDescriptors() where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-    }
-    if let directory, let addChdir = SpawnExtensions.addChdir {
-        _ = directory.withCString { addChdir(&actions, $0) }
-    }
-
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGPIPE, SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2] {
-        sigaddset(&defaults, signal)
-    }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        for pointer in argv { free(pointer) }
-        for pointer in envp { free(pointer) }
-    }
-
-    var pid = pid_t()
-    let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-    guard spawned == 0 else {
-        throw EmbeddedClusterError(
-            .processFailed, "Could not run \(executable): \(String(cString: strerror(spawned))).")
-    }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        if errno == EINTR { continue }
-        throw EmbeddedClusterError(.processFailed, "Could not wait for \(executable): \(errnoText()).")
-    }
-    let signal = status & 0x7F
-    return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-}
-#else
-/// Foundation's `Process` (on Darwin it starts children with no inherited descriptors).
-private func spawnAndWait(
-    _ executable: String, _ arguments: [String], environment: [String: String], directory: String?,
-    inputFD: Int32, outputFD: Int32
-) throws -> Int32 {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    process.environment = environment
-    process.standardInput = FileHandle(fileDescriptor: inputFD, closeOnDealloc: false)
-    let output = FileHandle(fileDescriptor: outputFD, closeOnDealloc: false)
-    process.standardOutput = output
-    process.standardError = output
-    do {
-        try process.run()
-    } catch {
-        throw EmbeddedClusterError(.processFailed, "Could not run \(executable).", details: "\(error)")
-    }
-    process.waitUntilExit()
-    return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
-}
-#endif
 
 // MARK: - Ports
 

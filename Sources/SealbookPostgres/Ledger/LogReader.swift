@@ -80,48 +80,6 @@ final class PrefetchingLogReader: Sendable {
     func cancel() { queue.cancel() }
 }
 
-/// A blocking FIFO with a fixed capacity, for one producer thread and one consumer.
-// @unchecked Sendable: every access to `items` and `cancelled` happens with `condition` locked.
-final class BoundedQueue<T: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var items: [T] = []
-    private let capacity: Int
-    private var cancelled = false
-
-    init(capacity: Int) { self.capacity = capacity }
-
-    func put(_ item: T) {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.count >= capacity && !cancelled { condition.wait() }
-        if cancelled { return }
-        items.append(item)
-        condition.broadcast()
-    }
-
-    func take() -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.isEmpty { condition.wait() }
-        let item = items.removeFirst()
-        condition.broadcast()
-        return item
-    }
-
-    var isCancelled: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return cancelled
-    }
-
-    func cancel() {
-        condition.lock()
-        cancelled = true
-        condition.broadcast()
-        condition.unlock()
-    }
-}
-
 extension LedgerStore {
     /// `recorded_at` as the format prints times (RFC 3339 UTC, milliseconds).
     static let recordedAtSQL = "to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"

@@ -1,16 +1,33 @@
 internal import SealbookCore
+internal import SealbookEmbedded
 
 /// One schema migration file.
 public struct SchemaMigration: Sendable {
     public let version: Int
     public let name: String
+    /// The file's text without its final newline.
     public let sql: String
     /// SHA-256 (hex) of the file's bytes, recorded in `sealbook.schema_version`.
-    public var sha256: String { SHA256.hash(Array((sql + "\n").utf8)).hex }
+    public let sha256: String
 
-    /// The migrations this binary carries (generated from `schemas/postgres/`).
-    public static let all: [SchemaMigration] = embeddedPostgresMigrations.map {
-        SchemaMigration(version: $0.version, name: $0.name, sql: $0.sql)
+    /// The migrations this binary carries: every `schemas/postgres/NNNN_name.sql`, built in at
+    /// build time, in file name order; version NNNN.
+    public static let all: [SchemaMigration] = EmbeddedFiles.files(in: "schemas/postgres").map { file in
+        guard let version = version(ofFile: file.name) else {
+            // The test suite loads every file; reaching this is a build defect.
+            preconditionFailure("schemas/postgres/\(file.name) is not named NNNN_name.sql")
+        }
+        return SchemaMigration(
+            version: version, name: file.name, sql: file.textWithoutFinalNewline, sha256: SHA256.hash(file.bytes).hex)
+    }
+
+    /// NNNN of a file named `NNNN_name.sql` (four digits, then `_`), or `nil`.
+    static func version(ofFile name: String) -> Int? {
+        let digits = name.prefix(4)
+        guard digits.count == 4, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            name.dropFirst(4).hasPrefix("_"), name.hasSuffix(".sql"), name.count > "0000_.sql".count
+        else { return nil }
+        return Int(digits)
     }
 }
 

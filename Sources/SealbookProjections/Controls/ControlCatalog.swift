@@ -1,5 +1,6 @@
 internal import Foundation
 public import SealbookCore
+internal import SealbookEmbedded
 internal import SealbookRunbook
 
 /// Why a control catalog does not load: every problem found, one per line, each with its file,
@@ -53,10 +54,14 @@ public struct Control: Sendable, Equatable {
 
 /// The controls of `schemas/controls/*.json`, loaded and checked.
 public struct ControlCatalog: Sendable {
-    /// The catalog built into the binary (`scripts/embed-controls.sh`).
+    /// The catalog built into the binary: `schemas/controls/*.json`, built in at build time.
     public static let builtIn: ControlCatalog = {
         do {
-            return try ControlCatalog(files: embeddedControlFiles)
+            return try ControlCatalog(
+                files: Dictionary(
+                    uniqueKeysWithValues: EmbeddedFiles.files(in: "schemas/controls").map {
+                        ("controls/" + $0.name, $0.textWithoutFinalNewline)
+                    }))
         } catch {
             // The test suite loads the embedded files; reaching this is a build defect.
             preconditionFailure("the control catalog built into sealbook does not load:\n\(error)")

@@ -1,5 +1,5 @@
 internal import Dispatch
-internal import SealbookCore
+public import SealbookCore
 public import SealbookRunbook
 
 extension LedgerProjection {

@@ -1,5 +1,5 @@
 // The event types Sealbook knows: one JSON Schema per type under schemas/events/<type>.json
-// (carried in the binary by scripts/embed-schemas.sh), each naming in `x-sealbook-roles` the
+// (built into the binary at build time), each naming in `x-sealbook-roles` the
 // roles whose keys may sign that type. `check` is what an append runs before signing.
 
 public import SealbookCore
@@ -49,7 +49,7 @@ public struct EventCatalog: Sendable {
         do {
             return try EventCatalog(files: embeddedDataFiles)
         } catch {
-            // The embedded files are checked by the test suite; reaching this is a build error.
+            // The test suite loads the built-in schemas; reaching this is a build defect.
             preconditionFailure("the event schemas built into sealbook do not load: \(error)")
         }
     }()

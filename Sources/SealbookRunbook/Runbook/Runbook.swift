@@ -1,5 +1,6 @@
 internal import Foundation
 public import SealbookCore
+internal import SealbookEmbedded
 
 /// A migration runbook as data: checklists, execution steps and their commands, rollback paths,
 /// emergency phases, validation windows, compliance checklists, troubleshooting, documentation
@@ -31,8 +32,8 @@ public struct Runbook: Sendable, Equatable {
     public let approvedBy: [String]
     /// The date of this version, `YYYY-MM-DD`.
     public let lastUpdated: String
-    /// Lower-case hex SHA-256 of the file's exact bytes (for ``builtIn``, of the embedded text
-    /// plus its final newline, i.e. of the file in `schemas/runbooks/`).
+    /// Lower-case hex SHA-256 of the file's exact bytes (for ``builtIn``, of the file in
+    /// `schemas/runbooks/`).
     public let sha256: String
     /// Where the runbook came from: the path given to ``load(path:)``, the source given to
     /// ``load(json:source:)``, or `builtin:runbooks/<file>` for an embedded runbook.
@@ -114,7 +115,7 @@ public struct Runbook: Sendable, Equatable {
     /// (`schemas/runbooks/fingood-migration.json`).
     public static var builtIn: Runbook {
         guard let runbook = builtIn(id: "fingood-migration") else {
-            preconditionFailure("the embedded runbook fingood-migration is missing; run scripts/embed-schemas.sh")
+            preconditionFailure("the built-in runbook fingood-migration is missing (schemas/runbooks/fingood-migration.json)")
         }
         return runbook
     }
@@ -216,19 +217,17 @@ extension RunbookReference {
     }
 }
 
-/// The runbooks embedded by `scripts/embed-schemas.sh`, loaded once.
+/// The runbooks built into the binary, loaded once.
 enum BuiltInRunbooks {
-    /// Every `runbooks/*.json` in `embeddedDataFiles` except `*.schema.json`, sorted by file.
-    /// An embedded runbook that fails to load is a build defect (the tests load each one).
-    static let all: [Runbook] = embeddedDataFiles.keys
-        .filter { $0.hasPrefix("runbooks/") && $0.hasSuffix(".json") && !$0.hasSuffix(".schema.json") }
-        .sorted()
+    /// Every `schemas/runbooks/*.json` except `*.schema.json`, sorted by file.
+    /// A built-in runbook that fails to load is a build defect (the tests load each one).
+    static let all: [Runbook] = EmbeddedFiles.files(in: "schemas/runbooks")
+        .filter { $0.name.hasSuffix(".json") && !$0.name.hasSuffix(".schema.json") }
         .map { file in
-            let bytes = Array((embeddedDataFiles[file]! + "\n").utf8)
             do {
-                return try Runbook.load(json: bytes, source: "builtin:\(file)")
+                return try Runbook.load(json: file.bytes, source: "builtin:runbooks/\(file.name)")
             } catch {
-                preconditionFailure("embedded runbook is invalid:\n\(error)")
+                preconditionFailure("built-in runbook is invalid:\n\(error)")
             }
         }
 }

@@ -78,18 +78,7 @@ enum StringRule {
                 lower($0) || upper($0) || digit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "+")
                     || $0 == hyphen
             }
-        case .date:
-            guard b.count == 10, b[4] == hyphen, b[7] == hyphen,
-                b.enumerated().allSatisfy({ $0.offset == 4 || $0.offset == 7 || digit($0.element) })
-            else { return false }
-            func number(_ r: Range<Int>) -> Int { b[r].reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) } }
-            let year = number(0..<4)
-            let month = number(5..<7)
-            let day = number(8..<10)
-            guard (1...12).contains(month), day >= 1 else { return false }
-            let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-            let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-            return day <= days[month - 1]
+        case .date: return Timestamp.isValidDate(s)
         case .decimal: return Threshold.isDecimal(s)
         }
     }

@@ -180,8 +180,9 @@ public struct CommandRunner: Sendable {
     /// stream's SHA-256 and byte count; nothing is kept beyond a few alembic log lines. If a
     /// sink fails (a closed pipe), the output is still read and hashed but no longer written.
     /// While the command runs, SIGINT, SIGTERM and SIGHUP sent to this process are passed on to
-    /// it (this process then survives them) and SIGPIPE is ignored; the previous handlers come
-    /// back afterwards. A signal that was ignored before (`nohup`) stays ignored, for both. The
+    /// it (this process then survives them; they are unblocked on the calling thread, should the
+    /// parent have started this process with them blocked) and SIGPIPE is ignored; the previous
+    /// handlers and signal mask come back afterwards. A signal that was ignored before (`nohup`) stays ignored, for both. The
     /// terminal's own Ctrl-C, which reaches the command directly (it shares this process's
     /// process group), is not passed on a second time (Linux).
     ///
@@ -206,6 +207,12 @@ public struct CommandRunner: Sendable {
 
         let forwarding = SignalForwarding.shared.begin()
         defer { SignalForwarding.shared.end() }
+        // A parent that blocks SIGINT/SIGTERM/SIGHUP (a libdispatch worker does) passes its mask
+        // on to this process, and a blocked signal would stay pending and never reach the
+        // command: unblock them on this thread for the run. The mask comes back before the
+        // handlers do, so that a signal arriving in between stays pending as it would have.
+        let previousMask = SignalForwarding.unblockForwardedSignals()
+        defer { SignalForwarding.restoreSignalMask(previousMask) }
 
         let startedWall = wallClockMilliseconds()
         let startedAt = monotonicNanoseconds()
@@ -266,7 +273,7 @@ public struct CommandRunner: Sendable {
                     guard count == MemoryLayout<UInt64>.size else { continue }
                     endedAt = ended
                     SignalForwarding.shared.remove(pid)
-                    status = reap(pid)
+                    status = ChildProcess.wait(pid)
                 } else if let stream = reading.firstIndex(of: entry.fd) {
                     let count = read(entry.fd, buffer.baseAddress, buffer.count)
                     if count > 0 {
@@ -282,15 +289,7 @@ public struct CommandRunner: Sendable {
         }
 
         let durationMs = Int64(((endedAt ?? startedAt) - startedAt) / 1_000_000)
-        var exitCode: Int32?
-        var signal: Int32?
-        if let status {
-            if status & 0x7F == 0 {
-                exitCode = (status >> 8) & 0xFF
-            } else {
-                signal = status & 0x7F
-            }
-        }
+        let (exitCode, signal) = status.map(ChildProcess.outcome(ofStatus:)) ?? (nil, nil)
         capture?.finish()
         return CommandResult(
             outcome: CommandResult.classify(exitCode: exitCode, signal: signal),
@@ -440,93 +439,33 @@ private func makePipe() -> (read: Int32, write: Int32)? {
 
 // MARK: - Starting and reaping
 
-/// `posix_spawn` of `executable`: stdin inherited, stdout and stderr to the given descriptors,
-/// no other descriptor, in `directory`, an empty signal mask, and SIGPIPE back to its default
-/// when this process ignores it only for the run.
+/// Starts `executable` (``ChildProcess``): stdin inherited, stdout and stderr to the given
+/// descriptors, no other descriptor, in `directory`, an empty signal mask, and SIGPIPE back to
+/// its default when this process ignores it only for the run.
 private func spawnChild(
     executable: String, argv: [String], environment: [String: String], directory: String,
     stdoutFD: Int32, stderrFD: Int32, resetSIGPIPE: Bool
 ) -> Result<pid_t, SpawnFailure> {
-    #if canImport(Darwin)
-    var actions: posix_spawn_file_actions_t? = nil
-    var attributes: posix_spawnattr_t? = nil
-    #else
-    var actions = posix_spawn_file_actions_t()
-    var attributes = posix_spawnattr_t()
-    #endif
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-
-    posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1)
-    posix_spawn_file_actions_adddup2(&actions, stderrFD, 2)
-    var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-    #if canImport(Darwin)
-    // Every descriptor not named here is closed; stdin is kept.
-    posix_spawn_file_actions_addinherit_np(&actions, 0)
-    flags |= Int32(POSIX_SPAWN_CLOEXEC_DEFAULT)
-    guard directory.withCString({ posix_spawn_file_actions_addchdir_np(&actions, $0) }) == 0 else {
-        return .failure(SpawnFailure("could not change to the directory \(directory)"))
+    let spawned = ChildProcess.spawn(
+        executable: executable, arguments: argv, environment: environment, directory: directory, stdin: .inherit,
+        stdout: .descriptor(stdoutFD), stderr: .descriptor(stderrFD), defaultSignals: resetSIGPIPE ? [SIGPIPE] : [])
+    switch spawned {
+    case .success(let pid): return .success(pid)
+    case .failure(let failure) where failure.code == ENOEXEC:
+        return .failure(
+            SpawnFailure("\(executable) is not a program this system can run (\(failure)); a script needs a #! line"))
+    case .failure(let failure) where failure.code == EACCES:
+        return .failure(SpawnFailure("permission denied running \(executable) (\(failure))"))
+    case .failure(let failure) where failure.code == 0:
+        return .failure(SpawnFailure(failure.description))
+    case .failure(let failure):
+        return .failure(SpawnFailure("\(executable): \(failure)"))
     }
-    #else
-    if let addCloseFrom = SpawnExtensions.addCloseFrom {
-        _ = addCloseFrom(&actions, 3)
-    } else {
-        for fd in SpawnExtensions.openDescriptors() where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-    }
-    guard let addChdir = SpawnExtensions.addChdir else {
-        return .failure(SpawnFailure("this C library cannot start a program in another directory (glibc 2.29 or later is needed)"))
-    }
-    _ = directory.withCString { addChdir(&actions, $0) }
-    #endif
-
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    if resetSIGPIPE { sigaddset(&defaults, SIGPIPE) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(flags))
-
-    let arguments = argv.map { strdup($0) } + [nil]
-    let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        for pointer in arguments { free(pointer) }
-        for pointer in variables { free(pointer) }
-    }
-    var pid = pid_t()
-    let error = posix_spawn(&pid, executable, &actions, &attributes, arguments, variables)
-    guard error == 0 else {
-        let text = String(cString: strerror(error))
-        switch error {
-        case ENOEXEC:
-            return .failure(SpawnFailure("\(executable) is not a program this system can run (\(text)); a script needs a #! line"))
-        case EACCES:
-            return .failure(SpawnFailure("permission denied running \(executable) (\(text))"))
-        default:
-            return .failure(SpawnFailure("\(executable): \(text)"))
-        }
-    }
-    return .success(pid)
 }
 
 private struct SpawnFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-
-/// Reaps the exited child; its wait status, or nil if something else reaped it first.
-private func reap(_ pid: pid_t) -> Int32? {
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        if errno != EINTR { return nil }
-    }
-    return status
 }
 
 // MARK: - Forwarding signals
@@ -621,6 +560,22 @@ private final class SignalForwarding: @unchecked Sendable {
         }
         runs += 1
         return Installation(signalFD: pipeRead, resetSIGPIPE: ignoringSIGPIPE)
+    }
+
+    /// Unblocks the forwarded signals on the calling thread; returns its previous signal mask.
+    static func unblockForwardedSignals() -> sigset_t {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in forwarded { sigaddset(&unblock, signal) }
+        var previous = sigset_t()
+        pthread_sigmask(SIG_UNBLOCK, &unblock, &previous)
+        return previous
+    }
+
+    /// Sets the calling thread's signal mask back to `mask`.
+    static func restoreSignalMask(_ mask: sigset_t) {
+        var mask = mask
+        pthread_sigmask(SIG_SETMASK, &mask, nil)
     }
 
     /// Puts the previous handlers back when the last run ends.
