@@ -1,14 +1,49 @@
 public import SealbookCore
-public import SealbookPostgres
+internal import SealbookPostgres
 
-/// The database's tree as a ``MerkleNodeSource``: each node folded by `sealbook.tree_node` from
-/// the stored nodes, all of a plan's nodes in one round trip.
+/// The database's tree as a ``MerkleNodeSource`` (docs/FORMAT.md §12.1): node `(L, i)` is
+/// folded here from the at most 128 stored nodes of level `8·⌊L/8⌋` it covers (or, below level
+/// 8, from the entries' event hashes), fetched for all the nodes asked in at most one round
+/// trip per level band. (`sealbook.tree_node` computes the same in SQL, for SQL clients.)
 struct StoreNodes: MerkleNodeSource {
     let store: LedgerStore
 
     func merkleNodes(_ ids: [Merkle.NodeID]) throws -> [Merkle.NodeID: Digest32] {
-        let hashes = try store.treeNodes(ids.map { (Int($0.level), Int64($0.index)) })
-        return Dictionary(zip(ids, hashes), uniquingKeysWith: { a, _ in a })
+        // The children of each node: their band and index range.
+        var ranges: [Int: [ClosedRange<Int64>]] = [:]
+        for id in ids {
+            let band = Int(id.level) / 8 * 8
+            let width = Int64(1) << (Int(id.level) - band)
+            let lo = Int64(id.index) * width
+            ranges[band, default: []].append(lo...(lo + width - 1))
+        }
+        var children: [Int: [Int64: Digest32]] = [:]
+        for (band, rs) in ranges {
+            if band == 0 {
+                // Leaf i is the entry at seq i + 1.
+                let byseq = try store.eventHashes(inRanges: rs.map { ($0.lowerBound + 1)...($0.upperBound + 1) })
+                children[0] = Dictionary(uniqueKeysWithValues: byseq.map { ($0.key - 1, Merkle.leafHash($0.value)) })
+            } else {
+                children[band] = try store.storedNodes(level: band, inRanges: rs)
+            }
+        }
+        var out: [Merkle.NodeID: Digest32] = [:]
+        for id in ids where out[id] == nil {
+            let band = Int(id.level) / 8 * 8
+            let width = Int64(1) << (Int(id.level) - band)
+            let lo = Int64(id.index) * width
+            var level: [Digest32] = []
+            level.reserveCapacity(Int(width))
+            for i in lo..<(lo + width) {
+                guard let h = children[band]?[i] else { throw MerkleError.missingNode(id) }
+                level.append(h)
+            }
+            while level.count > 1 {
+                level = stride(from: 0, to: level.count, by: 2).map { Merkle.nodeHash(level[$0], level[$0 + 1]) }
+            }
+            out[id] = level[0]
+        }
+        return out
     }
 }
 

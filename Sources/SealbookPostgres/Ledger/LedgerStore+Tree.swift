@@ -26,6 +26,46 @@ extension LedgerStore {
         }
     }
 
+    /// The event hashes of the entries whose `seq` lies in any of `ranges` (inclusive), by `seq`,
+    /// in one round trip.
+    public func eventHashes(inRanges ranges: [ClosedRange<Int64>]) throws(StoreError) -> [Int64: Digest32] {
+        guard !ranges.isEmpty else { return [:] }
+        return try run { c in
+            let r = try c.query(
+                """
+                SELECT e.seq, e.event_hash FROM unnest(\(ranges.map { String($0.lowerBound) })::bigint[],
+                                                      \(ranges.map { String($0.upperBound) })::bigint[]) AS q(lo, hi)
+                JOIN sealbook.events e ON e.seq BETWEEN q.lo AND q.hi
+                """, resultFormat: .binary)
+            var out: [Int64: Digest32] = [:]
+            out.reserveCapacity(r.rowCount)
+            for i in 0..<r.rowCount {
+                if let h = r.bytes(i, 1).flatMap(Digest32.init(bytes:)) { out[r.int64(i, 0)!] = h }
+            }
+            return out
+        }
+    }
+
+    /// The stored nodes of `level` (a multiple of 8) whose index lies in any of `ranges`
+    /// (inclusive), by index, in one round trip.
+    public func storedNodes(level: Int, inRanges ranges: [ClosedRange<Int64>]) throws(StoreError) -> [Int64: Digest32] {
+        guard !ranges.isEmpty else { return [:] }
+        return try run { c in
+            let r = try c.query(
+                """
+                SELECT t.idx, t.hash FROM unnest(\(ranges.map { String($0.lowerBound) })::bigint[],
+                                                 \(ranges.map { String($0.upperBound) })::bigint[]) AS q(lo, hi)
+                JOIN sealbook.tree_nodes t ON t.level = \(Int64(level)) AND t.idx BETWEEN q.lo AND q.hi
+                """, resultFormat: .binary)
+            var out: [Int64: Digest32] = [:]
+            out.reserveCapacity(r.rowCount)
+            for i in 0..<r.rowCount {
+                if let h = r.bytes(i, 1).flatMap(Digest32.init(bytes:)) { out[r.int64(i, 0)!] = h }
+            }
+            return out
+        }
+    }
+
     /// The root of the first `size` entries, as the database computes it (`sealbook.tree_root`).
     public func treeRoot(size: Int64) throws(StoreError) -> Digest32 {
         try run { c in
