@@ -37,20 +37,12 @@ extension Ledger {
         since anchor: TrustedCheckpoint?, reportAll: Bool = false, onVerified: (@Sendable (VerifiedEvent) -> Void)? = nil,
         progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws -> AnchoredRun {
-        let options = VerifyOptions(trustRoot: trustRoot, reportAll: reportAll)
         var verifier: Verifier
-        if let anchor {
-            switch try resumePoint(anchor, options: options) {
-            case .failed(let report):
-                return AnchoredRun(report: report, since: anchor, size: report.lastSeq, root: .zero, keysHead: (0, .zero))
-            case .resumed(let point):
-                let access = StoreAccess(store)
-                verifier = Verifier(options: options, resumingAt: point) { stream in
-                    try Self.priorPosition(of: stream, in: access.store, anchor: anchor)
-                }
-            }
-        } else {
-            verifier = Verifier(options: options)
+        switch try self.verifier(since: anchor, reportAll: reportAll) {
+        case .failed(let report):
+            return AnchoredRun(report: report, since: anchor, size: report.lastSeq, root: .zero, keysHead: (0, .zero))
+        case .resumed(let v):
+            verifier = v
         }
         verifier.onVerified = onVerified
         // The root at the latest stored checkpoint's size, to find it verified afterwards.
@@ -65,6 +57,30 @@ extension Ledger {
     enum Resume {
         case resumed(ResumePoint)
         case failed(VerificationReport)
+    }
+
+    /// What ``verifier(since:reportAll:)`` gives: a verifier ready to read the entries after the
+    /// checkpoint (or from seq 1), or the report of why the log does not extend it.
+    public enum Start {
+        case resumed(Verifier)
+        case failed(VerificationReport)
+    }
+
+    /// A verifier for this ledger that starts after the trusted checkpoint `anchor` (checked as
+    /// ``verify(since:reportAll:onVerified:progress:)`` says), or at seq 1 when it is nil.
+    public func verifier(since anchor: TrustedCheckpoint?, reportAll: Bool = false) throws -> Start {
+        let options = VerifyOptions(trustRoot: trustRoot, reportAll: reportAll)
+        guard let anchor else { return .resumed(Verifier(options: options)) }
+        switch try resumePoint(anchor, options: options) {
+        case .failed(let report):
+            return .failed(report)
+        case .resumed(let point):
+            let access = StoreAccess(store)
+            return .resumed(
+                Verifier(options: options, resumingAt: point) { stream in
+                    try Self.priorPosition(of: stream, in: access.store, anchor: anchor)
+                })
+        }
     }
 
     /// The state at `anchor`, checked against the log; or the report of why the log does not

@@ -10,10 +10,20 @@ extension Ledger {
     /// offline), its verified events and how verification went. A log that does not verify is
     /// refused (``LedgerError/unverified(_:)``) unless `allowUnverified`; the events that
     /// failed are then left out, and the report says UNVERIFIED and names them.
+    ///
+    /// With `since` (a trusted checkpoint of this database's log) and `prior` (what the report
+    /// reads from before it, ``priorSelection(session:incident:)``), the read starts from the
+    /// checkpoint: ``read(since:selection:prior:reportAll:progress:)``.
     public static func reportSnapshot(
         _ source: LogSource, store: LedgerStore?, trustRoot: Ed25519.PublicKey?, allowUnverified: Bool,
-        progress: (Int64, Int64) -> Void = { _, _ in }
+        since: TrustedCheckpoint? = nil, prior: PriorSelection? = nil, progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws -> LedgerSnapshot {
+        if let since, let prior, case .database = source, let store {
+            let ledger = Ledger(store: store, trustRoot: trustRoot)
+            let log = try ledger.read(
+                since: since, selection: reportSelection, prior: prior, reportAll: allowUnverified, progress: progress)
+            return try snapshot(of: log, allowUnverified: allowUnverified)
+        }
         let log = try read(
             source, store: store, options: ReadOptions(trustRoot: trustRoot, reportAll: allowUnverified, selection: reportSelection),
             progress: progress)
@@ -32,21 +42,25 @@ extension Ledger {
 }
 
 /// Keeps a report's snapshot current as the log grows (`report --follow`): the first
-/// ``refresh()`` verifies the whole log; each later one verifies only the entries appended
-/// since, with the same verifier, and checks the head row and the key table again.
+/// ``refresh()`` verifies the whole log (or, given a trusted checkpoint, the log since it, with
+/// the entries before it that the report reads proven in its tree); each later one verifies only
+/// the entries appended since, with the same verifier, and checks the head row and the key
+/// table again.
 public final class LogFollower {
     public let ledger: Ledger
     public let allowUnverified: Bool
-    private var verifier: Verifier
+    private let since: TrustedCheckpoint?
+    private let prior: PriorSelection?
+    private var verifier: Verifier?
     private let collector = EventCollector(Ledger.reportSelection)
+    private var before: [VerifiedEvent] = []
     private var lastReport: VerificationReport?
 
-    public init(ledger: Ledger, allowUnverified: Bool) {
+    public init(ledger: Ledger, allowUnverified: Bool, since: TrustedCheckpoint? = nil, prior: PriorSelection? = nil) {
         self.ledger = ledger
         self.allowUnverified = allowUnverified
-        var v = Verifier(options: VerifyOptions(trustRoot: ledger.trustRoot, reportAll: allowUnverified))
-        v.onVerified = collector.take
-        verifier = v
+        self.since = prior == nil ? nil : since
+        self.prior = prior
     }
 
     /// The `seq` verified so far (0 before the first refresh).
@@ -55,12 +69,25 @@ public final class LogFollower {
     /// Verifies what was appended since the last call and returns the new snapshot, or nil
     /// when the log has not moved.
     public func refresh(progress: (Int64, Int64) -> Void = { _, _ in }) throws -> LedgerSnapshot? {
-        let before = verifier.nextSeq
-        let report = try ledger.store.verify(continuing: &verifier, progress: progress)
+        if verifier == nil {
+            switch try ledger.verifier(since: since, reportAll: allowUnverified) {
+            case .failed(let report): throw LedgerError.unverified(report)
+            case .resumed(var v):
+                v.onVerified = collector.take
+                verifier = v
+            }
+        }
+        let before = verifier!.nextSeq
+        var report = try ledger.store.verify(continuing: &verifier!, progress: progress)
+        if lastReport == nil, let since, let prior, report.isValid || allowUnverified {
+            self.before = try ledger.priorEvents(since: since, prior: prior, report: &report).filter {
+                LedgerSnapshot.isRelevant(stream: $0.body.stream, type: $0.body.type)
+            }
+        }
         guard report.isValid || allowUnverified else { throw LedgerError.unverified(report) }
-        if let last = lastReport, verifier.nextSeq == before, last.failureCount == report.failureCount { return nil }
+        if let last = lastReport, verifier!.nextSeq == before, last.failureCount == report.failureCount { return nil }
         lastReport = report
-        let log = VerifiedLog(source: "database", report: report, events: collector.events)
+        let log = VerifiedLog(source: "database", report: report, events: self.before + collector.events)
         return try Ledger.snapshot(of: log, allowUnverified: allowUnverified)
     }
 }

@@ -67,7 +67,7 @@ extension VerificationSummary {
             ("status", .string(verified ? "verified" : "unverified")), ("source", .string(source)),
             ("entries", JB.int(entries)), ("lastSeq", JB.int(lastSeq)), ("lastChainHash", .string(lastChainHash.hex)),
             ("rootPinned", .bool(rootPinned)), ("failureCount", JB.int(failureCount)), ("failures", JB.strings(failures)),
-        ])
+        ] + (since.map { [("since", JB.int($0))] } ?? []))
     }
 }
 

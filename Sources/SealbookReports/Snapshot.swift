@@ -53,6 +53,9 @@ public struct VerificationSummary: Sendable, Equatable {
     public let failureCount: Int
     /// The first failures, one line each (at most ``maxListed``).
     public let failures: [String]
+    /// For a verification since a trusted checkpoint: its size. The entries up to it were
+    /// checked by their inclusion in the checkpoint's tree, those after it in full.
+    public let since: Int64?
 
     /// Failures listed in a report; the rest are counted.
     public static let maxListed = 20
@@ -67,6 +70,7 @@ public struct VerificationSummary: Sendable, Equatable {
         rootPinned = r.rootPinned
         failureCount = r.failureCount
         failures = r.failures.prefix(Self.maxListed).map(\.description)
+        since = r.resumedAt
     }
 
     /// A summary built by hand (tests, callers that verified by other means).
@@ -82,10 +86,15 @@ public struct VerificationSummary: Sendable, Equatable {
         self.rootPinned = rootPinned
         self.failureCount = failureCount
         self.failures = Array(failures.prefix(Self.maxListed))
+        self.since = nil
     }
 
     /// One sentence for people.
     var sentence: String {
+        if verified, let since {
+            return "verified since the trusted checkpoint at seq \(since): the log extends it, and the \(entries) entries after it to seq \(lastSeq) verify (\(source))"
+                + (rootPinned ? "; genesis signed by the pinned root key" : "; the root key was NOT pinned (pass --trust-root)")
+        }
         if verified {
             return "verified: \(entries) entries, chain intact from seq 1 to \(lastSeq) (\(source))"
                 + (rootPinned ? "; genesis signed by the pinned root key" : "; the root key was NOT pinned (pass --trust-root)")

@@ -28,22 +28,50 @@ struct LogSourceOptions: ParsableArguments {
         name: .customLong("allow-unverified"),
         help: "Render even when the log does not verify; the output then says UNVERIFIED at its top and names the events left out.")
     var allowUnverified = false
+    @Option(
+        help: ArgumentHelp(
+            "Verify only what came after this trusted checkpoint file (with --log-vkey), or `last`: the one this machine last verified.",
+            valueName: "file|last"))
+    var since: String?
+    @Option(
+        name: .customLong("log-vkey"),
+        help: ArgumentHelp("The log's verifier key, to check the --since checkpoint (default: $SEALBOOK_LOG_VKEY).", valueName: "vkey"))
+    var logVkey: String?
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         if bundle != nil && database.databaseURL != nil {
             throw ValidationError("--bundle reads offline; do not combine it with --database-url")
         }
+        if since != nil && bundle != nil {
+            throw ValidationError("--since reads the database from a checkpoint; a bundle is read whole (drop --since)")
+        }
+    }
+
+    /// The trusted checkpoint of `--since`, with a note saying which one.
+    func trustedSince(_ ledger: Ledger, _ out: Output) throws -> TrustedCheckpoint? {
+        guard let since else { return nil }
+        if since == "last" {
+            guard let cp = try LocalCheckpoints(directory: localCheckpointDirectory()).load(origin: try ledger.origin()) else {
+                throw CLIError(
+                    .usage, "this machine has verified no checkpoint of this ledger yet: run sealbook verify once, or give --since FILE")
+            }
+            out.note("verifying since the checkpoint this machine last verified: seq \(cp.size)")
+            return cp
+        }
+        return try loadTrustedCheckpoint(since, logVkey: logVkey ?? ProcessInfo.processInfo.environment["SEALBOOK_LOG_VKEY"])
     }
 
     var root: Ed25519.PublicKey? {
         get throws { try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"]) }
     }
 
-    /// One verified read of the log (online, or the bundle offline) into what reports use.
-    /// Refuses a log that does not verify unless --allow-unverified.
-    func snapshot(_ out: Output) throws -> LedgerSnapshot {
-        do { return try read(out) } catch LedgerError.unverified(let report) {
+    /// One verified read of the log (online, or the bundle offline) into what reports use;
+    /// with --since, from that checkpoint, reading `prior` from before it (a report that needs
+    /// the whole log passes nil and is read from seq 1). Refuses a log that does not verify
+    /// unless --allow-unverified.
+    func snapshot(_ out: Output, prior: PriorSelection?) throws -> LedgerSnapshot {
+        do { return try read(out, prior: prior) } catch LedgerError.unverified(let report) {
             throw Self.refusal(report)
         }
     }
@@ -56,7 +84,7 @@ struct LogSourceOptions: ParsableArguments {
                 + "; what is computed from it would not be evidence. Pass --allow-unverified to render it anyway, marked UNVERIFIED")
     }
 
-    private func read(_ out: Output) throws -> LedgerSnapshot {
+    private func read(_ out: Output, prior: PriorSelection?) throws -> LedgerSnapshot {
         let progress = out.progress("verifying")
         defer { progress.done() }
         let snapshot: LedgerSnapshot
@@ -65,8 +93,15 @@ struct LogSourceOptions: ParsableArguments {
                 .bundle(path: bundle), store: nil, trustRoot: try root, allowUnverified: allowUnverified,
                 progress: progress.update)
         } else {
+            let store = try database.open(out)
+            let ledger = Ledger(store: store, trustRoot: try root)
+            var cp = try trustedSince(ledger, out)
+            if cp != nil && prior == nil {
+                out.note("a period's report reads every session: verifying from seq 1, not since the checkpoint")
+                cp = nil
+            }
             snapshot = try Ledger.reportSnapshot(
-                .database, store: try database.open(out), trustRoot: try root, allowUnverified: allowUnverified,
+                .database, store: store, trustRoot: try root, allowUnverified: allowUnverified, since: cp, prior: prior,
                 progress: progress.update)
         }
         warnIfUnpinned(snapshot, out)
@@ -124,17 +159,19 @@ struct ReportOutputOptions: ParsableArguments {
     /// Writes the report `make` computes from the verified log; with --follow, verifies the
     /// entries appended since and writes it again each time the log moves, until SIGINT or SIGTERM.
     func produce(
-        _ source: LogSourceOptions, _ o: Output, _ make: (LedgerSnapshot) throws(ReportError) -> SealbookReports.Report
+        _ source: LogSourceOptions, _ o: Output, prior: PriorSelection?,
+        _ make: (LedgerSnapshot) throws(ReportError) -> SealbookReports.Report
     ) throws {
         guard follow else {
-            try write(try make(try source.snapshot(o)), o)
+            try write(try make(try source.snapshot(o, prior: prior)), o)
             return
         }
         let stop = StopRequest.install()
         let ledger = Ledger(store: try source.database.open(o), trustRoot: try source.root)
         // Listen before the first read, so that no append falls between the two.
         try ledger.store.listenForAppends()
-        let follower = LogFollower(ledger: ledger, allowUnverified: source.allowUnverified)
+        let follower = LogFollower(
+            ledger: ledger, allowUnverified: source.allowUnverified, since: try source.trustedSince(ledger, o), prior: prior)
         var written = false
         while !stop.isRequested {
             let progress = o.progress("verifying")
@@ -248,7 +285,7 @@ struct Report: ParsableCommand {
 
         func perform(_ out: Output) throws {
             try report.validate(json: output.json, source: source)
-            try report.produce(source, out) { snapshot throws(ReportError) in
+            try report.produce(source, out, prior: Ledger.priorSelection(session: session)) { snapshot throws(ReportError) in
                 try .session(session, snapshot: snapshot, asOf: report.asOf)
             }
         }
@@ -278,7 +315,7 @@ struct Report: ParsableCommand {
 
         func perform(_ out: Output) throws {
             try report.validate(json: output.json, source: source)
-            try report.produce(source, out) { snapshot throws(ReportError) in
+            try report.produce(source, out, prior: nil) { snapshot throws(ReportError) in
                 try .compliance(framework: framework, from: from, to: to, snapshot: snapshot, asOf: report.asOf)
             }
         }
@@ -300,7 +337,7 @@ struct Report: ParsableCommand {
 
         func perform(_ out: Output) throws {
             try report.validate(json: output.json, source: source)
-            try report.produce(source, out) { snapshot throws(ReportError) in
+            try report.produce(source, out, prior: Ledger.priorSelection(incident: incident)) { snapshot throws(ReportError) in
                 try .incident(incident, snapshot: snapshot, asOf: report.asOf)
             }
         }
@@ -345,7 +382,7 @@ struct Replay: SealbookCommand {
             }
             terminal = t
         }
-        let snapshot = try source.snapshot(out)
+        let snapshot = try source.snapshot(out, prior: Ledger.priorSelection(session: session))
         let replay = try SessionReplay(session: session, snapshot: snapshot)
         var frame = replay.frames[replay.frames.count - 1]
         if let at {

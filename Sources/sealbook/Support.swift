@@ -35,6 +35,13 @@ enum Exit: Int32, CaseIterable {
     /// `init`: the server has no signature extension (or cannot load it), and
     /// `--no-signature-extension` was not given.
     case signatureExtensionUnavailable = 85
+    /// A checkpoint that is not a well-formed signed note or tlog-checkpoint.
+    case checkpointMalformed = 86
+    /// A checkpoint whose signature does not check out under the log key, or without the
+    /// quorum of witness cosignatures.
+    case checkpointSignature = 87
+    /// A checkpoint of another log (origin).
+    case checkpointOrigin = 88
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -63,6 +70,9 @@ enum Exit: Int32, CaseIterable {
         case .clockSkew: "clock-skew"
         case .signatureRefused: "signature-refused"
         case .signatureExtensionUnavailable: "signature-extension-unavailable"
+        case .checkpointMalformed: "checkpoint-malformed"
+        case .checkpointSignature: "checkpoint-signature"
+        case .checkpointOrigin: "checkpoint-origin"
         case .commandNotStarted: "command-not-started"
         }
     }
@@ -122,6 +132,19 @@ struct CLIError: Error {
             case .unknownSession, .unknownIncident, .invalidTime, .emptyPeriod, .replayPosition:
                 self.init(.usage, e.description)
             case .template: self.init(.inputUnreadable, e.description)
+            }
+        case let e as CheckpointError:
+            switch e {
+            case .malformed: self.init(.checkpointMalformed, e.description)
+            case .signature, .quorum: self.init(.checkpointSignature, e.description)
+            case .origin: self.init(.checkpointOrigin, e.description)
+            case .notALogKey: self.init(.keyRefused, e.description)
+            case .unreadable: self.init(.inputUnreadable, e.description)
+            }
+        case let e as FileOutputError:
+            switch e {
+            case .exists: self.init(.outputExists, e.description)
+            case .notARegularFile, .cannotWrite: self.init(.inputUnreadable, e.description)
             }
         case let e as ReconcileError:
             switch e {

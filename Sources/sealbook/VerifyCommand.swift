@@ -201,20 +201,28 @@ struct CheckpointOptions: ParsableArguments {
     /// The checkpoint of `--checkpoint` (or `file`), checked: nil when none was given.
     func trusted(file: String? = nil) throws -> TrustedCheckpoint? {
         guard let path = file ?? checkpoint else { return nil }
-        guard let vkeyText = logVkey else { throw CLIError(.usage, "--log-vkey is needed to check \(path)") }
-        let logKey: NoteVerifier
-        do { logKey = try NoteVerifier(vkey: vkeyText) } catch {
-            throw CLIError(.usage, "--log-vkey is not a verifier key <name>+<hex id>+<base64 key>: \(error)")
-        }
-        var witnesses: [NoteVerifier] = []
-        for w in witnessVkeys {
-            do { witnesses.append(try NoteVerifier(vkey: w)) } catch {
-                throw CLIError(.usage, "--witness-vkey \(w.prefix(40)) is not a verifier key: \(error)")
-            }
-        }
-        let text = try readCheckpointFile(path)
-        return try TrustedCheckpoint(text: text, logKey: logKey, witnesses: witnesses, quorum: quorum ?? witnesses.count)
+        return try loadTrustedCheckpoint(path, logVkey: logVkey, witnessVkeys: witnessVkeys, quorum: quorum)
     }
+}
+
+/// Reads the checkpoint at `path` and checks it: a signature under the log vkey, and
+/// cosignatures by `quorum` (default: all) of the witnesses.
+func loadTrustedCheckpoint(_ path: String, logVkey: String?, witnessVkeys: [String] = [], quorum: Int? = nil) throws
+    -> TrustedCheckpoint
+{
+    guard let vkeyText = logVkey else { throw CLIError(.usage, "--log-vkey is needed to check \(path)") }
+    let logKey: NoteVerifier
+    do { logKey = try NoteVerifier(vkey: vkeyText) } catch {
+        throw CLIError(.usage, "--log-vkey is not a verifier key <name>+<hex id>+<base64 key>: \(error)")
+    }
+    var witnesses: [NoteVerifier] = []
+    for w in witnessVkeys {
+        do { witnesses.append(try NoteVerifier(vkey: w)) } catch {
+            throw CLIError(.usage, "--witness-vkey \(w.prefix(40)) is not a verifier key: \(error)")
+        }
+    }
+    let text = try readCheckpointFile(path)
+    return try TrustedCheckpoint(text: text, logKey: logKey, witnesses: witnesses, quorum: quorum ?? witnesses.count)
 }
 
 /// Reads a checkpoint (or proof) file: a regular file of at most 1 MiB, UTF-8.

@@ -143,6 +143,18 @@ extension LedgerStore {
             """)
     }
 
+    /// The rows of the given types with `seq` ≤ `upTo`, in `seq` order (through the
+    /// `(type, seq)` index).
+    public func rows(ofTypes types: [String], upTo: Int64) throws(StoreError) -> [StoredRow] {
+        guard !types.isEmpty else { return [] }
+        return try readRows(
+            """
+            SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                   (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text, \(unsafeSQL: Self.recordedAtSQL)
+            FROM sealbook.events WHERE type = ANY(\(types)::text[]) AND seq <= \(upTo) ORDER BY seq
+            """)
+    }
+
     /// The last row of `stream` with `seq` ≤ `upTo`, if any.
     public func lastRow(inStream stream: String, upTo: Int64) throws(StoreError) -> StoredRow? {
         try readRows(
