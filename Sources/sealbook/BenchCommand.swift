@@ -9,18 +9,18 @@ struct Bench: SealbookCommand {
         commandName: "bench",
         abstract: "Measure verification, memory and appends against the real PostgreSQL log, with their baselines.",
         discussion: """
-            Runs every scenario of docs/PERFORMANCE.md in its own databases (CREATE DATABASE
-            bench_<random>_…, dropped afterwards) on the server of --database-url, which must be a
-            superuser URL; without one, the embedded local cluster. Baselines are measured in the
-            same run: raw libsodium sign/verify (1 core and all cores), raw PostgreSQL INSERTs,
-            and the Python eventsourcing library as a peer (scripts/bench-peer, installed into
+            Runs every scenario of docs/PERFORMANCE.md in its own databases (CREATE DATABASE \
+            bench_<random>_…, dropped afterwards) on the server of --database-url, which must be a \
+            superuser URL; without one, the embedded local cluster. Baselines are measured in the \
+            same run: raw libsodium sign/verify (1 core and all cores), raw PostgreSQL INSERTs, \
+            and the Python eventsourcing library as a peer (scripts/bench-peer, installed into \
             .bench-venv/ on first use; --skip-peer leaves it out).
 
-            Prints a table (or, with --json, one JSON object) and writes the JSON to
-            <out>/<date>-<quick|full>.json. --quick uses tiny sizes to prove that everything
+            Prints a table (or, with --json, one JSON object) and writes the JSON to \
+            <out>/<date>-<quick|full>.json. --quick uses tiny sizes to prove that everything \
             runs (CI); the default sizes (1,000,000 events) take several minutes.
 
-            Exit 0 when every scenario ran, whether or not its target was reached; 70 when a
+            Exit 0 when every scenario ran, whether or not its target was reached; 70 when a \
             scenario could not run.
 
             Examples:

@@ -8,22 +8,22 @@ struct Reconcile: SealbookCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare a target database with the ledger and list the changes made outside it.",
         discussion: """
-            Reads the target's alembic version table (alembic_version, or --version-table) and
-            compares it with the revision the ledger last recorded (migration.applied,
-            migration.rolled-back, a successful alembic command.finished, rollback.completed; the
-            last by seq). Where the DDL capture is installed on the target (--install-capture, once,
-            as a superuser there), every captured DDL statement must fall inside the window of a
-            command recorded by `sealbook run` (command.started .. command.finished): those are
-            listed as matched, the others as changes made outside the ledger, with who, when and
-            what. A capture trigger that was disabled or dropped is a finding too, and so is a
+            Reads the target's alembic version table (alembic_version, or --version-table) and \
+            compares it with the revision the ledger last recorded (migration.applied, \
+            migration.rolled-back, a successful alembic command.finished, rollback.completed; the \
+            last by seq). Where the DDL capture is installed on the target (--install-capture, once, \
+            as a superuser there), every captured DDL statement must fall inside the window of a \
+            command recorded by `sealbook run` (command.started .. command.finished): those are \
+            listed as matched, the others as changes made outside the ledger, with who, when and \
+            what. A capture trigger that was disabled or dropped is a finding too, and so is a \
             missing capture with --require-capture.
 
-            By default every session of the ledger is considered; --session limits the comparison
-            to one session (its events, and the DDL captured while it was open), --environment to
+            By default every session of the ledger is considered; --session limits the comparison \
+            to one session (its events, and the DDL captured while it was open), --environment to \
             the sessions of one environment, --since to the DDL captured from that time on.
 
-            Exit 0 when consistent, 1 when there are findings, 69 when the target (or the ledger)
-            cannot be reached, 77 when the target refuses (no superuser for --install-capture, no
+            Exit 0 when consistent, 1 when there are findings, 69 when the target (or the ledger) \
+            cannot be reached, 77 when the target refuses (no superuser for --install-capture, no \
             right to read a table), 64 for usage errors. Nothing is written to the ledger.
 
             Examples:

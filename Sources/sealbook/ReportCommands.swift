@@ -253,13 +253,13 @@ struct Report: ParsableCommand {
         commandName: "report",
         abstract: "Compliance reports from the verified log: a session, a period across sessions, an incident.",
         discussion: """
-            Every report states the log position it was computed from (seq,
-            chainHash), its as-of time, the runbook and control-catalog SHA-256,
-            and how verification of the log went; the same position and as-of
-            always give the same bytes. Formats: md, html (one self-contained,
-            printable file), json (schemas/reports/report.schema.json), oscal
-            (OSCAL assessment-results). A log that does not verify is refused
-            (exit 1) unless --allow-unverified; the report then says UNVERIFIED
+            Every report states the log position it was computed from (seq, \
+            chainHash), its as-of time, the runbook and control-catalog SHA-256, \
+            and how verification of the log went; the same position and as-of \
+            always give the same bytes. Formats: md, html (one self-contained, \
+            printable file), json (schemas/reports/report.schema.json), oscal \
+            (OSCAL assessment-results). A log that does not verify is refused \
+            (exit 1) unless --allow-unverified; the report then says UNVERIFIED \
             at its top. See docs/REPORTS.md.
 
             Example:
@@ -296,9 +296,9 @@ struct Report: ParsableCommand {
             commandName: "compliance",
             abstract: "Report a period: the population of every change in it, results per framework, the exceptions.",
             discussion: """
-                The population is every session opened from --from (inclusive)
-                to --to: a date (2026-03-31) includes that whole day (UTC); an
-                RFC 3339 time is excluded. Failed, rolled-back and emergency
+                The population is every session opened from --from (inclusive) \
+                to --to: a date (2026-03-31) includes that whole day (UTC); an \
+                RFC 3339 time is excluded. Failed, rolled-back and emergency \
                 changes are in it; auditors sample from it.
 
                 Example:
@@ -351,12 +351,12 @@ struct Replay: SealbookCommand {
         commandName: "replay",
         abstract: "Replay a session: its timeline and whole projected state at any seq or time, or step by step.",
         discussion: """
-            Without --at, shows the whole timeline and the state after the last
-            event. --at SEQ (a number) or --at TIME (RFC 3339) shows the
-            timeline up to that point, what its event changed, and the state
-            then: checklist, approvals, commands, the production gate, controls.
-            --json prints every step. --step walks the session in a terminal,
-            event by event (n, → or space: next; p or ←: previous; g first;
+            Without --at, shows the whole timeline and the state after the last \
+            event. --at SEQ (a number) or --at TIME (RFC 3339) shows the \
+            timeline up to that point, what its event changed, and the state \
+            then: checklist, approvals, commands, the production gate, controls. \
+            --json prints every step. --step walks the session in a terminal, \
+            event by event (n, → or space: next; p or ←: previous; g first; \
             G last; q quit), showing what each event changed.
 
             Example:

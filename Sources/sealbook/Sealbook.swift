@@ -10,7 +10,7 @@ struct Sealbook: ParsableCommand {
         commandName: "sealbook",
         abstract: "A signed, append-only compliance ledger for database migrations.",
         discussion: """
-            Every action is an Ed25519-signed event in an append-only PostgreSQL log, chained by
+            Every action is an Ed25519-signed event in an append-only PostgreSQL log, chained by \
             SHA-256, verifiable online or offline from an exported bundle.
 
             Quick start (embedded local database, nothing to configure):
@@ -19,14 +19,15 @@ struct Sealbook: ParsableCommand {
               sealbook append --stream demo/1 --type custom.note --data '{"text":"hello"}' --key root.key
               sealbook verify --trust-root <public key printed by keys generate>
 
-            Exit codes: 0 ok, 1 verification failed, 64 usage, 65 malformed JSON, 66 input file
-            missing or unreadable, 67 invalid event, 68 body too large, 69 database unavailable,
-            70 database error, 71 key refused, 72 conflict, 73 output exists, 74 stream position
-            ahead, 75 not initialized, 76 already initialized, 77 refused by the database,
-            78 schema mismatch, 79 internal error, 80 card number refused, 82 production gate
-            closed, 83 claimed time too far from the database clock, 84 signature refused by the
-            database, 85 signature extension not available (init), 127 command could not be
-            started; `run` exits with its command's code.
+            Exit codes: 0 ok, 1 verification failed, 64 usage, 65 malformed JSON, 66 input file \
+            missing or unreadable, 67 invalid event, 68 body too large, 69 database unavailable, \
+            70 database error, 71 key refused, 72 conflict, 73 output exists, 74 stream position \
+            ahead, 75 not initialized, 76 already initialized, 77 refused by the database, \
+            78 schema mismatch, 79 internal error, 80 card number refused, 82 production gate \
+            closed, 83 claimed time too far from the database clock, 84 signature refused by the \
+            database, 85 signature extension not available (init), 86 checkpoint malformed, \
+            87 checkpoint signature or quorum refused, 88 checkpoint of another log, 127 command \
+            could not be started; `run` exits with its command's code.
             """,
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
@@ -42,17 +43,17 @@ struct Init: SealbookCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create the ledger schema and its genesis event (running it again changes nothing).",
         discussion: """
-            Applies the schema files (schemas/postgres) that are not yet applied, then appends the
+            Applies the schema files (schemas/postgres) that are not yet applied, then appends the \
             genesis (seq 1) naming the root key, which holds the admin role. Needs a superuser.
 
-            The database checks every new event's Ed25519 signature with the sealbook_ed25519
-            extension, which init loads (CREATE EXTENSION); without it init fails with exit 85
-            and says how to install it. --no-signature-extension is for servers that cannot load
-            C extensions: the database then checks no signature, so no person may hold
-            sealbook_writer and every write must come from a process that verifies first
+            The database checks every new event's Ed25519 signature with the sealbook_ed25519 \
+            extension, which init loads (CREATE EXTENSION); without it init fails with exit 85 \
+            and says how to install it. --no-signature-extension is for servers that cannot load \
+            C extensions: the database then checks no signature, so no person may hold \
+            sealbook_writer and every write must come from a process that verifies first \
             (README.md, "How the log stays append-only"). `sealbook head` shows the mode.
 
-            --max-clock-skew SECONDS (default 300) is recorded in the genesis: the database
+            --max-clock-skew SECONDS (default 300) is recorded in the genesis: the database \
             refuses an event whose signed time is further than that from its clock (exit 83).
 
             Example:
@@ -122,12 +123,12 @@ struct Append: SealbookCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign and append one event (the low-level append).",
         discussion: """
-            --data takes a JSON object, @FILE to read it from a file, or @- for standard input.
-            Numbers must be integers in ±(2^53-1): write decimals as strings. The canonical body
+            --data takes a JSON object, @FILE to read it from a file, or @- for standard input. \
+            Numbers must be integers in ±(2^53-1): write decimals as strings. The canonical body \
             may be at most 65536 bytes.
 
-            --expect-seq N: the stream's last streamSeq as you last saw it (0 for a new stream);
-            the event becomes N+1 or the append fails with exit 72 (someone appended first) or
+            --expect-seq N: the stream's last streamSeq as you last saw it (0 for a new stream); \
+            the event becomes N+1 or the append fails with exit 72 (someone appended first) or \
             74 (the stream has not reached N). Without it the event goes at the stream's end.
 
             Example:

@@ -276,9 +276,9 @@ struct DB: ParsableCommand {
         commandName: "db",
         abstract: "Manage the embedded local PostgreSQL cluster (./.sealbook, or $SEALBOOK_HOME).",
         discussion: """
-            With no --database-url, SEALBOOK_DATABASE_URL or PG* variable, sealbook uses a private
-            cluster under ./.sealbook/pg (listening on 127.0.0.1 only, password in
-            .sealbook/pg/password, mode 0600), started on demand. As root, the server runs as the
+            With no --database-url, SEALBOOK_DATABASE_URL or PG* variable, sealbook uses a private \
+            cluster under ./.sealbook/pg (listening on 127.0.0.1 only, password in \
+            .sealbook/pg/password, mode 0600), started on demand. As root, the server runs as the \
             postgres user.
 
             Example:
