@@ -118,7 +118,8 @@ public struct Witness: Sendable {
         if cp.size == 0 && cp.root != Merkle.emptyRoot {
             throw WitnessError.badProof("a checkpoint of size 0 must have the empty tree's root \(b64(Merkle.emptyRoot)), it has \(b64(cp.root))")
         }
-        if !acceptFirst && !state.directoryExists {
+        // No state and no acceptFirst: refused before the folder or a lock file is made.
+        if !acceptFirst && !state.exists(origin: cp.origin) {
             throw WitnessError.state(state.noStateMessage(origin: cp.origin))
         }
         return try state.locked(origin: cp.origin) { () throws -> WitnessCosignature in
@@ -241,9 +242,10 @@ public struct WitnessState: Sendable {
         directory + "/" + SHA256.hash(Array(origin.utf8)).hex + ".checkpoint"
     }
 
-    var directoryExists: Bool {
+    /// Whether anything is at the state path of `origin` (``load(origin:)`` judges what).
+    func exists(origin: String) -> Bool {
         var st = stat()
-        return stat(directory, &st) == 0
+        return lstat(path(for: origin), &st) == 0 || errno != ENOENT
     }
 
     func noStateMessage(origin: String) -> String {

@@ -229,6 +229,9 @@ struct WitnessTests {
             return m.contains("--accept-first")
         }
         #expect(!FileManager.default.fileExists(atPath: s.dir.file("state")), "a refusal writes nothing")
+        try FileManager.default.createDirectory(atPath: s.dir.file("state"), withIntermediateDirectories: false)
+        #expect(throws: WitnessError.self) { try s.witness.cosign(checkpoint: s.first, logKey: s.vkey) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.dir.file("state")).isEmpty, "not even a lock file")
         let r = try s.witness.cosign(checkpoint: s.first, logKey: s.vkey, acceptFirst: true, timestamp: 1_700_000_000)
         #expect(r.outcome == .first && r.timestamp == 1_700_000_000 && r.previousSize == nil)
         #expect(r.cosignature.line.hasPrefix("— witness.example/w1 ") && r.cosignature.signature.count == 72)
