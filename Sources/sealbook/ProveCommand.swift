@@ -44,8 +44,10 @@ struct Prove: ParsableCommand {
         }
 
         func perform(_ o: Output) throws {
+            // The checkpoint is checked before the database is opened: bad input fails as itself.
+            let checkpoint = try anchor.trusted()
             let ledger = try database.ledger(o)
-            if let cp = try anchor.trusted() {
+            if let cp = checkpoint {
                 let r = try ledger.proveInclusion(seq: seq, checkpoint: cp, logKey: try anchor.parsedLogKey())
                 o.note("seq \(seq) is in the checkpoint's tree of size \(cp.size) (root \(Base64.encode(cp.root.bytes))); proof verified")
                 if !o.json { FileHandle.standardOutput.write(Data(r.tlogProof.serialized.utf8)) }
@@ -89,10 +91,11 @@ struct Prove: ParsableCommand {
         }
 
         func perform(_ o: Output) throws {
+            let checkpoint = try anchor.trusted()
             let ledger = try database.ledger(o)
             let p: ConsistencyProof
             var json: JSONObject
-            if let cp = try anchor.trusted() {
+            if let cp = checkpoint {
                 p = try ledger.proveConsistency(from: from, checkpoint: cp)
                 json = p.json
                 json.members.append((key: "checkpoint", value: .string(cp.note.serialized)))

@@ -111,7 +111,10 @@ struct WitnessCommand: ParsableCommand {
                 throw CLIError(.usage, "--log-vkey must be the log's Ed25519 note key (type 0x01, from sealbook keys vkey), not a witness's cosignature key")
             }
             let witness = Witness(key: try WitnessKey.read(path: key), stateDirectory: state)
-            let text = try readCheckpointFile(checkpoint)
+            let text: String
+            do { text = try readCheckpointFile(checkpoint) } catch let e as CLIError where e.exit == .malformedJSON {
+                throw CLIError(.checkpointMalformed, e.message)  // not UTF-8: not a checkpoint
+            }
             var source = ConsistencySource.none
             if let proof { source = .proof(try ConsistencyProof(parsing: readProofFile(proof))) }
             if let out, !force, FileManager.default.fileExists(atPath: out) {

@@ -211,6 +211,10 @@ struct WitnessCLITests {
         let elsewhere = try t.l.forgedCheckpoint(logKey: t.logKey, size: 3, root: forkRoot, origin: "example.com/other", name: "other.txt")
         #expect(try t.cosign(t.w1, elsewhere, ["--accept-first"]).status == 88)
         #expect(try t.cosign(t.w1, second, ["--out", t.first]).status == 73)
+        // A checkpoint file that is not UTF-8 (86), or not there (66).
+        try Data([0xFF, 0xFE, 0x0A]).write(to: URL(fileURLWithPath: t.l.dir.file("binary.txt")))
+        #expect(try t.cosign(t.w1, t.l.dir.file("binary.txt")).status == 86)
+        #expect(try t.cosign(t.w1, t.l.dir.file("missing.txt")).status == 66)
         #expect(try t.stateFile(t.w1) == state2)
 
         // A corrupt state file, and another origin's state under this origin's file: 93.
