@@ -155,7 +155,7 @@ enum RebuildBench {
         guard log.isVerified, folder.failure == nil else {
             throw BenchError("the rebuild failed: \(folder.failure.map { "\($0)" } ?? log.report.failures.first.map { "\($0)" } ?? "")")
         }
-        var projection = folder.projection
+        let projection = folder.projection
         let n = log.report.entries
         let fold = folder.seconds
         let (report, evaluate) = timed { projection.evaluate(at: asOf) }
