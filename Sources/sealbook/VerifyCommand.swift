@@ -293,9 +293,13 @@ struct CheckpointOptions: ParsableArguments {
     /// The verifier key of `--log-vkey` (or `$SEALBOOK_LOG_VKEY`), nil when none was given.
     func logVerifier() throws -> NoteVerifier? {
         guard let text = logVkey else { return nil }
-        do { return try NoteVerifier(vkey: text) } catch {
+        let v: NoteVerifier
+        do { v = try NoteVerifier(vkey: text) } catch {
             throw CLIError(.usage, "--log-vkey is not a verifier key <name>+<hex id>+<base64 key>: \(error)")
         }
+        // A witness's cosigning key (type 0x04) would take a cosignature for the log's signature.
+        guard v.type == .ed25519 else { throw CLIError(.usage, "--log-vkey must be a log key (signature type 0x01), not a witness's cosigning key") }
+        return v
     }
 
     /// The checkpoint of `--checkpoint` (or `file`), checked: nil when none was given.
