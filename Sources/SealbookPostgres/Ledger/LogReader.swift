@@ -1,6 +1,12 @@
 public import SealbookCore
 internal import Foundation
 
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Darwin)
+    internal import Darwin
+#endif
+
 /// Reads the log in `seq` order, page by page (keyset pagination on the primary key, binary
 /// result format), on its own thread and its own connection, so that the next page is being
 /// fetched while the caller works on the current one. At most `depth` pages wait in memory.
@@ -230,8 +236,10 @@ extension LedgerStore {
     }
 
     /// Writes a bundle (docs/FORMAT.md §6) of entries `1...to` (default: the whole log) to `path`,
-    /// through a temporary file renamed into place at the end. Refuses to replace an existing
-    /// file unless `overwrite`. Returns the header written.
+    /// through a temporary file renamed into place at the end. Its header carries the latest
+    /// stored checkpoint whose size is at most `to`, with its cosignatures (§6.5), when there is
+    /// one. Refuses to replace an existing file unless `overwrite`, and never replaces anything
+    /// but a regular file (not a directory, not a symlink). Returns the header written.
     public func export(
         to path: String, upTo: Int64? = nil, overwrite: Bool = false, now: () -> String = FormatV1.now,
         progress: (Int64, Int64) -> Void = { _, _ in }
@@ -242,9 +250,14 @@ extension LedgerStore {
         guard to >= 1, to <= last else {
             throw .invalidEvent("--to \(to) is outside the log, which holds seq 1...\(last)")
         }
-        if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw .outputExists("\(path) already exists; choose another name or pass --force")
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFREG else {
+                throw .outputExists("\(path) exists and is not a regular file: it is never replaced")
+            }
+            guard overwrite else { throw .outputExists("\(path) already exists; choose another name or pass --force") }
         }
+        let checkpoint = try latestCheckpoint(upTo: to)
         let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         guard FileManager.default.createFile(atPath: tmp, contents: nil),
             let handle = FileHandle(forWritingAtPath: tmp)
@@ -254,7 +267,7 @@ extension LedgerStore {
             try? handle.close()
             if !ok { try? FileManager.default.removeItem(atPath: tmp) }
         }
-        let header = BundleHeader(ledger: ledger, to: to, exportedAt: now())
+        let header = BundleHeader(ledger: ledger, to: to, exportedAt: now(), checkpoint: checkpoint?.note)
         var buffer = header.line
         buffer.append(0x0A)
         let reader = PrefetchingLogReader(conninfo: conninfo, upTo: to)
@@ -278,8 +291,8 @@ extension LedgerStore {
             try handle.write(contentsOf: buffer)
             try handle.synchronize()
             try handle.close()
-            if overwrite { try? FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
+            // rename(2) replaces a regular file atomically; the checks above refused anything else.
+            guard rename(tmp, path) == 0 else { throw StoreError.output("cannot write \(path): \(String(cString: strerror(errno)))") }
         } catch let e as StoreError {
             throw e
         } catch {
@@ -287,5 +300,19 @@ extension LedgerStore {
         }
         ok = true
         return header
+    }
+
+    /// The stored checkpoint with the largest size not above `size`, if any: the one a bundle of
+    /// seq 1...`size` carries.
+    public func latestCheckpoint(upTo size: Int64) throws(StoreError) -> StoredCheckpoint? {
+        try run { c in
+            let r = try c.query(
+                "SELECT size, root, note, key_id FROM sealbook.checkpoints WHERE size <= \(size) ORDER BY size DESC LIMIT 1",
+                resultFormat: .binary)
+            guard r.rowCount == 1 else { return nil }
+            return StoredCheckpoint(
+                size: r.int64(0, 0)!, root: Digest32(bytes: r.bytes(0, 1)!)!, note: r.string(0, 2)!, keyID: r.string(0, 3)!,
+                duplicate: false)
+        }
     }
 }
