@@ -1,5 +1,5 @@
 public import SealbookCore
-public import SealbookPostgres
+internal import SealbookPostgres
 
 /// A verification of the database log, from seq 1 or resumed at a trusted checkpoint
 /// (docs/FORMAT.md §12.5), with the tree it computed over the entries it read.

@@ -1,5 +1,5 @@
 public import SealbookCore
-public import SealbookPostgres
+internal import SealbookPostgres
 
 /// The database's tree as a ``MerkleNodeSource``: each node folded by `sealbook.tree_node` from
 /// the stored nodes, all of a plan's nodes in one round trip.

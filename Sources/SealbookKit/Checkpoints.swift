@@ -1,5 +1,5 @@
 public import SealbookCore
-public import SealbookPostgres
+internal import SealbookPostgres
 
 /// Why a checkpoint, or a verification from one, was refused (docs/FORMAT.md §12). Each case is
 /// its own exit code in the CLI.

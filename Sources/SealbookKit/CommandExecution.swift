@@ -1,6 +1,6 @@
 public import Foundation
 public import SealbookCore
-public import SealbookPostgres
+internal import SealbookPostgres
 public import SealbookRunbook
 
 /// `sealbook run`: a command of the runbook, run and recorded (docs/RUNBOOK.md, "run"). In

@@ -1,6 +1,6 @@
 public import SealbookCore
-public import SealbookPostgres
-public import SealbookRunbook
+internal import SealbookPostgres
+internal import SealbookRunbook
 internal import SealbookEmbedded
 internal import Foundation
 

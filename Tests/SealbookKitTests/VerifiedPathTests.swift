@@ -64,7 +64,7 @@ struct VerifiedPathTests {
         defer { f.t.db.drop() }
         // Straight to the store: no catalog check, as a writer calling the SQL function would.
         let data = RunbookEvent.approvalGranted(scope: "migration", migrationID: nil, revision: nil, comment: nil)
-        try f.t.store.append(.init(stream: f.stream, type: data.type, data: data.data), key: f.carol)
+        _ = try f.t.store.append(.init(stream: f.stream, type: data.type, data: data.data), key: f.carol)
         let v = try f.ledger.session(f.session)
         #expect(v.state.approvals.count == 1)
         let gate = v.gate(executor: f.t.operatorKey.actor, runbook: Runbook.builtIn)
@@ -140,7 +140,7 @@ struct StoredColumnTests {
     static func ledger() throws -> TestLedger {
         let l = try TestLedger()
         try l.note("s", 1)
-        try l.store.append(.init(stream: "s", type: "custom.note", data: JSONObject([(key: "n", value: 2)]), idem: "k2"), key: l.operatorKey)
+        _ = try l.store.append(.init(stream: "s", type: "custom.note", data: JSONObject([(key: "n", value: 2)]), idem: "k2"), key: l.operatorKey)
         try l.note("s", 3)
         try l.note("t", 1)
         try l.note("t", 2)

@@ -1,5 +1,5 @@
 public import SealbookCore
-public import SealbookRunbook
+internal import SealbookRunbook
 
 /// What projections read of a ``VerifiedEvent`` (the one event type of the verified path).
 /// Every time a projection compares is the body's signed `time`.

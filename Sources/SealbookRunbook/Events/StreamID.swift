@@ -1,4 +1,4 @@
-public import SealbookCore
+internal import SealbookCore
 
 /// The streams the runbook domain writes, named in one place: a session's events are in
 /// `session/<id>`, an incident's in `incident/<id>` (docs/EVENTS.md).
