@@ -350,7 +350,6 @@ public struct ReplayCursor: Sendable {
 
     /// Moves to the next frame; false (and nothing moves) after the last one.
     public mutating func advance() -> Bool {
-        let keysBefore = fold.keyEvents
         var found: VerifiedEvent?
         while next < relevant.count {
             let e = relevant[next]
@@ -363,6 +362,7 @@ public struct ReplayCursor: Sendable {
         guard let e = found else { return false }
         index += 1
         event = e
+        let previousAsOf = asOf
         asOf = SessionReplay.asOf(e)
         let report = fold.report(at: asOf)
         let change = fold.lastChange
@@ -381,7 +381,7 @@ public struct ReplayCursor: Sendable {
             checklistLines = ReplayState.checklistLines(checklistJSON)
             controlLines = controlJSON.map(ReplayState.controlLine)
             let oldHeader = headerLines
-            headerLines = ReplayState.headerLines(sessionJSON())
+            headerLines = ReplayState.headerLines(sessionMember)
             ReplayChange.section(oldHeader, headerLines, changed: &changed, removed: &removed)
             ReplayChange.section(oldChecklists, checklistLines, changed: &changed, removed: &removed)
         } else {
@@ -399,12 +399,12 @@ public struct ReplayCursor: Sendable {
                 controlJSON[i] = j
             }
             if !change.controls.isEmpty {
-                let c = JB.counts(report.controls)
+                let c = Self.counts(report.controls)
                 p.diff(counts, c, at: "/session/summary")
                 counts = c
             }
             let oldHeader = headerLines
-            headerLines = ReplayState.headerLines(sessionJSON())
+            headerLines = ReplayState.headerLines(sessionMember)
             ReplayChange.section(oldHeader, headerLines, changed: &changed, removed: &removed)
             if !change.checklists.isEmpty {
                 let old = checklistLines
@@ -462,11 +462,10 @@ public struct ReplayCursor: Sendable {
         }
         commandsTouched.sort()
 
-        // The gate: what it reads is the checklist, approvals, executors, keys and the opening.
+        // The gate: what it reads is the checklist, approvals, executors, keys and the opening
+        // (which moves everything: change.all).
         let inputs = [fold.keyEvents, state.approvals.count, state.executors.count]
-        if first || change.all || inputs != gateInputs || fold.keyEvents != keysBefore
-            || e.type == "checklist.item.recorded" || e.type == "session.opened"
-        {
+        if first || change.all || inputs != gateInputs || e.type == "checklist.item.recorded" {
             gateInputs = inputs
             let g = ReplayState.gateJSON(state: state, runbook: fold.runbook, keys: fold.keys)
             if !first { p.diff(gate, g, at: "/gate") }
@@ -494,11 +493,25 @@ public struct ReplayCursor: Sendable {
 
         if !first {
             p.replace("/seq", JB.int(e.seq))
-            p.replace("/asOf", .string(asOf.rfc3339))
+            if asOf != previousAsOf { p.replace("/asOf", .string(asOf.rfc3339)) }
         }
         patch = first ? [] : p.ops
         changes = changed + removed
         return true
+    }
+
+    /// `JB.counts` in one pass.
+    private static func counts(_ results: [ControlResult]) -> JSONValue {
+        var pass = 0, fail = 0, pending = 0, notApplicable = 0
+        for r in results {
+            switch r.status {
+            case .pass: pass += 1
+            case .fail: fail += 1
+            case .pending: pending += 1
+            case .notApplicable: notApplicable += 1
+            }
+        }
+        return JB.counts(pass: pass, fail: fail, pending: pending, notApplicable: notApplicable)
     }
 
     /// The control lines as the previous frame showed them (for the frames that replace all).
@@ -511,6 +524,17 @@ public struct ReplayCursor: Sendable {
         checklistJSON = o["checklists"]?.arrayValue ?? []
         controlJSON = o["controls"]?.arrayValue ?? []
         counts = o["summary"] ?? .null
+    }
+
+    /// A member of the session's JSON, without assembling it.
+    private func sessionMember(_ name: String) -> JSONValue? {
+        switch name {
+        case "state": summary
+        case "checklists": .array(checklistJSON)
+        case "controls": .array(controlJSON)
+        case "summary": counts
+        default: sessionHead.first { $0.key == name }?.value
+        }
     }
 
     /// The session's JSON (the projection's session report), assembled from its parts.
@@ -561,9 +585,18 @@ public struct ReplayCursor: Sendable {
 struct Patch {
     private(set) var ops: [JSONValue] = []
 
+    /// A JSON Pointer token: `~` as `~0`, `/` as `~1` (RFC 6901).
     static func escape(_ token: String) -> String {
-        guard token.contains("~") || token.contains("/") else { return token }
-        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "~") || $0 == UInt8(ascii: "/") }) else { return token }
+        var out = ""
+        for c in token.unicodeScalars {
+            switch c {
+            case "~": out += "~0"
+            case "/": out += "~1"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 
     mutating func add(_ path: String, _ value: JSONValue) {
@@ -583,6 +616,13 @@ struct Patch {
         if a == b { return }
         switch (a, b) {
         case (.object(let x), .object(let y)):
+            // The same builder made both: usually the same names in the same order.
+            if x.count == y.count,
+                zip(x.members, y.members).allSatisfy({ $0.key.unicodeScalars.elementsEqual($1.key.unicodeScalars) })
+            {
+                for (m, n) in zip(x.members, y.members) { diff(m.value, n.value, at: path + "/" + Self.escape(n.key)) }
+                return
+            }
             for m in y.members {
                 let p = path + "/" + Self.escape(m.key)
                 if let i = x.index(of: m.key) { diff(x.members[i].value, m.value, at: p) } else { add(p, m.value) }
@@ -793,13 +833,17 @@ public enum ReplayState {
     }
 
     /// The session, its outcome, alembic revisions, executors and emergency override.
-    static func headerLines(_ session: JSONValue) -> [ReplayLine] {
+    static func headerLines(_ session: JSONValue) -> [ReplayLine] { headerLines { session[$0] } }
+
+    /// ``headerLines(_:)`` from the session's members, by name.
+    static func headerLines(_ member: (String) -> JSONValue?) -> [ReplayLine] {
         var out: [ReplayLine] = []
-        let st = session["state"]
+        let session = member
+        let st = member("state")
         out.append(
             (
                 "session",
-                "\(s(session["environment"])) migration \(s(session["migrationId"])), ticket \(s(session["changeTicket"]))"
+                "\(s(session("environment"))) migration \(s(session("migrationId"))), ticket \(s(session("changeTicket")))"
             ))
         out.append(("outcome", st?["outcome"]?.stringValue ?? "open"))
         out.append(("alembic", "\(s(st?["alembicFrom"])) → \(s(st?["alembicTo"])), current \(s(st?["alembicCurrent"]))"))

@@ -23,6 +23,9 @@ struct Subject {
     /// `paired` rules already matched up, event by event (``SessionFold``); a rule whose
     /// pairing is not here is matched from ``byType``.
     var pairings: [Pairing.Key: Pairing] = [:]
+    /// `checklist.item.recorded` events by their `item` (``SessionFold``), each list in `seq`
+    /// order; nil: found among ``byType``.
+    var checklistByItem: [String: [VerifiedEvent]]?
 
     /// The subject's events of one type, in `seq` order.
     func events(ofType type: String) -> [VerifiedEvent] { byType[type] ?? [] }
@@ -301,10 +304,13 @@ struct Evaluator {
         switch rule {
         case .checklistItem(let item, let accept, let allowNA, let timing):
             let r = resolve(timing)
-            let records = subject.events(ofType: "checklist.item.recorded").filter {
-                $0.data["item"]?.stringValue == item && r.admits($0)
+            // The item's latest record that the timing admits.
+            let records =
+                subject.checklistByItem.map { $0[item] ?? [] }
+                ?? subject.events(ofType: "checklist.item.recorded").filter { $0.data["item"]?.stringValue == item }
+            guard let last = records.last(where: r.admits) else {
+                return nothingMatched(r, "record of checklist item \(item)")
             }
-            guard let last = records.last else { return nothingMatched(r, "record of checklist item \(item)") }
             let status = last.data["status"]?.stringValue ?? ""
             if accept.contains(status) {
                 return .pass([last], "checklist item \(item) recorded as \(status) at seq \(last.seq)")

@@ -59,19 +59,22 @@ public struct SessionFold: Sendable {
     private var executorActors: Set<String> = []
     private var executorKeys: Set<String> = []
     private var pairings: [Pairing.Key: Pairing] = [:]
+    private var checklistByItem: [String: [VerifiedEvent]] = [:]
 
     /// The catalog's session controls, in catalog order, and what each reads.
     private let controls: [Control]
     private let watches: [String: [(control: Int, entry: ControlInputs.Entry)]]
     private let alwaysEvaluated: [Int]
 
+    /// A control's outcome (what other controls that refer to it reuse) and the as-of
+    /// interval over which it holds.
     private struct Cached: Sendable {
-        let result: ControlResult
         let outcome: Outcome
         let outcomeInterval: AsOfInterval
-        let resultInterval: AsOfInterval
     }
     private var cached: [Cached?]
+    /// The as-of interval over which each control's result in ``results`` holds (empty: none).
+    private var resultIntervals: [AsOfInterval]
     private var touched: [Bool]
     private var touchedAll = true
 
@@ -79,7 +82,14 @@ public struct SessionFold: Sendable {
     /// Checklist item id → the (list, line) positions where it appears.
     private var checklistPositions: [String: [(list: Int, line: Int)]] = [:]
     private var checklistsTouched: Set<Int> = []
-    private var lastReportControls: [ControlResult] = []
+    /// The controls' results in the last report.
+    private var results: [ControlResult] = []
+    /// The controls that other controls refer to (`control` rules): their outcomes are
+    /// reused, not evaluated again, when nothing they read moved.
+    private let referenced: [Int]
+    private static let placeholder = ControlResult(
+        id: "", title: "", framework: "", references: [], covers: [], status: .pending, freshness: nil, evidence: [],
+        reasons: [], exception: nil)
 
     /// A fold of no event yet.
     public init(stream: String, catalog: ControlCatalog = .builtIn, runbooks: [Runbook] = LedgerProjection.builtInRunbooks) {
@@ -103,8 +113,11 @@ public struct SessionFold: Sendable {
         }
         self.watches = watches
         self.alwaysEvaluated = always
+        let ids = Dictionary(controls.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.referenced = Set(controls.flatMap { $0.rule.controlReferences }).compactMap { ids[$0] }.sorted()
         self.pairings = pairings
         cached = Array(repeating: nil, count: controls.count)
+        resultIntervals = Array(repeating: AsOfInterval(lo: 0, hi: 0), count: controls.count)
         touched = Array(repeating: false, count: controls.count)
     }
 
@@ -169,6 +182,7 @@ public struct SessionFold: Sendable {
             if a || k { global = true }
         }
         if e.type == "checklist.item.recorded", let item = e.data["item"]?.stringValue {
+            checklistByItem[item, default: []].append(e)
             for p in checklistPositions[item] ?? [] { checklistsTouched.insert(p.list) }
         }
         if global {
@@ -187,41 +201,48 @@ public struct SessionFold: Sendable {
     /// Controls whose inputs did not change and whose as-of interval holds `asOf` keep their
     /// last result.
     public mutating func report(at asOf: Timestamp) -> SessionReport {
-        let opened = anchors[Anchor.sessionOpened]
-        var subject = Subject(
-            scope: .session, id: stream, events: events, byType: byType, anchors: anchors, runbook: runbook,
-            environment: opened?.data["environment"]?.stringValue, requester: opened, executorActors: executorActors,
-            executorKeys: executorKeys, migrationID: opened?.data["migrationId"]?.stringValue,
-            targetRevision: opened?.data["alembic"]?["to"]?.stringValue, incident: nil)
-        subject.pairings = pairings
-        let clock = AsOfRecorder(asOf)
-        var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
-        evaluator.clock = clock
         for i in alwaysEvaluated { touched[i] = true }
         let all = touchedAll
-        for (i, c) in controls.enumerated() where !all && !touched[i] {
-            if let k = cached[i], k.outcomeInterval.contains(asOf) {
-                evaluator.seed(c.id, outcome: k.outcome, interval: k.outcomeInterval)
-            }
-        }
-        var results: [ControlResult] = []
-        results.reserveCapacity(controls.count)
+        // The controls to evaluate: touched, never evaluated, or out of their as-of interval.
+        let due = controls.indices.filter { i in all || touched[i] || !resultIntervals[i].contains(asOf) }
         var changed: [Int] = []
-        for (i, c) in controls.enumerated() {
-            if !all, !touched[i], let k = cached[i], k.resultInterval.contains(asOf) {
-                results.append(k.result)
-                continue
+        if !due.isEmpty {
+            let opened = anchors[Anchor.sessionOpened]
+            var subject = Subject(
+                scope: .session, id: stream, events: events, byType: byType, anchors: anchors, runbook: runbook,
+                environment: opened?.data["environment"]?.stringValue, requester: opened,
+                executorActors: executorActors, executorKeys: executorKeys,
+                migrationID: opened?.data["migrationId"]?.stringValue,
+                targetRevision: opened?.data["alembic"]?["to"]?.stringValue, incident: nil)
+            subject.pairings = pairings
+            subject.checklistByItem = checklistByItem
+            let clock = AsOfRecorder(asOf)
+            var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
+            evaluator.clock = clock
+            // Controls that others refer to keep their outcome when nothing they read moved.
+            if !all {
+                for i in referenced where !touched[i] {
+                    if let k = cached[i], k.outcomeInterval.contains(asOf) {
+                        evaluator.seed(controls[i].id, outcome: k.outcome, interval: k.outcomeInterval)
+                    }
+                }
             }
-            clock.push()
-            let r = evaluator.result(c)
-            let interval = clock.pop()
-            if let o = evaluator.memoised(c.id), let oi = evaluator.outcomeIntervals[c.id] {
-                cached[i] = Cached(result: r, outcome: o, outcomeInterval: oi, resultInterval: interval)
-            } else {
-                cached[i] = nil
+            if results.count != controls.count { results = Array(repeating: Self.placeholder, count: controls.count) }
+            for i in due {
+                clock.push()
+                let r = evaluator.result(controls[i])
+                let interval = clock.pop()
+                let id = controls[i].id
+                if let o = evaluator.memoised(id), let oi = evaluator.outcomeIntervals[id] {
+                    cached[i] = Cached(outcome: o, outcomeInterval: oi)
+                    resultIntervals[i] = interval
+                } else {
+                    cached[i] = nil
+                    resultIntervals[i] = AsOfInterval(lo: 0, hi: 0)
+                }
+                if all || results[i] != r { changed.append(i) }
+                results[i] = r
             }
-            if all || i >= lastReportControls.count || lastReportControls[i] != r { changed.append(i) }
-            results.append(r)
         }
 
         var changedLists: [Int] = []
@@ -239,7 +260,6 @@ public struct SessionFold: Sendable {
         touchedAll = false
         checklistsTouched = []
         for i in touched.indices { touched[i] = false }
-        lastReportControls = results
 
         let a = anchors
         let summary = SessionSummary(
