@@ -1,4 +1,5 @@
 public import SealbookCore
+internal import SealbookRunbook
 
 /// What projections read of a ``VerifiedEvent`` (the one event type of the verified path).
 /// Every time a projection compares is the body's signed `time`.
