@@ -170,7 +170,7 @@ public struct SessionFold: Sendable {
             first(Anchor.migrationStarted)
         case "override.recorded":
             first(Anchor.overrideRecorded)
-        case "command.started" where e.data["alembic"]?["action"]?.stringValue == "upgrade":
+        case "command.started" where e.startsChange:
             first(Anchor.migrationStarted)
         default:
             break

@@ -43,6 +43,10 @@ public struct Runbook: Sendable, Equatable {
     /// The environment variables `sealbook run` records with each command. Every variable the
     /// runbook sets is in this list (the loader checks it).
     public let recordedEnvironment: [String]
+    /// Commands that only read (docs/RUNBOOK.md, "The production gate"): in a production
+    /// session `sealbook run` lets these through without the gate, and records them as not a
+    /// change. Everything else `run` starts is a change.
+    public let readOnlyCommands: [ReadOnlyCommand]
     /// The pre-migration checklists, in file order (e.g. `critical`, `environmental`,
     /// `documentation`).
     public let checklists: [Checklist]
