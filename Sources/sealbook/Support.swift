@@ -54,6 +54,8 @@ enum Exit: Int32, CaseIterable {
     /// `witness cosign`: the state folder is corrupt, holds another origin's or another
     /// witness's state, cannot be written, or has no state for a first checkpoint.
     case witnessState = 93
+    /// `reconcile`: no finding, but the DDL capture did not cover the whole period compared.
+    case reconcileIncomplete = 95
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -90,6 +92,7 @@ enum Exit: Int32, CaseIterable {
         case .witnessFork: "witness-fork"
         case .witnessBadProof: "witness-bad-proof"
         case .witnessState: "witness-state"
+        case .reconcileIncomplete: "reconcile-incomplete"
         case .commandNotStarted: "command-not-started"
         }
     }

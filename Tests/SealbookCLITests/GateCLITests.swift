@@ -144,4 +144,25 @@ struct GateCLITests {
         #expect(approval == "fail", "\(why)")
         #expect(why.contains("is not superseded"))
     }
+
+    @Test("a closed session takes nothing more: append, check and approve are refused (exit 67) and the head does not move")
+    func closedSessionRefusesEverything() throws {
+        let l = try CLILedger()
+        defer { l.cleanup() }
+        let bob = try l.enroll("approver-bob@fingood", role: "approver")
+        let sid = try l.openSession(environment: "staging")
+        let env = ["SEALBOOK_SESSION": sid, "SEALBOOK_KEY": l.dir.file("alice.key")]
+        #expect(try l.run(["session", "close", "--outcome", "success"], env: env).status == 0)
+        let head = try l.headSeq()
+        let item = #"{"item":"sox-audit-trail","status":"pass"}"#
+        let raw = try l.run(["append", "--stream", "session/\(sid)", "--type", "checklist.item.recorded", "--data", item], env: env)
+        #expect(raw.status == 67 && raw.stderr.contains("is closed"), "\(raw.stderr)")
+        let check = try l.run(["check", "sox-audit-trail", "--status", "pass"], env: env)
+        #expect(check.status == 67, "\(check.stderr)")
+        let approve = try l.run(["approve", "--key", bob], env: env)
+        #expect(approve.status == 67, "\(approve.stderr)")
+        #expect(try l.headSeq() == head)
+        // Another stream is not affected.
+        #expect(try l.append("notes/\(sid)", #"{"text":"after the close"}"#).status == 0)
+    }
 }

@@ -40,6 +40,9 @@ public struct SessionState: Sendable {
     public private(set) var sessionID: String = ""
     public private(set) var opened = false
     public private(set) var closed = false
+    /// The `seq` of events recorded in the session's stream after its `session.closed`: not
+    /// folded into the state.
+    public private(set) var afterClose: [Int64] = []
     public private(set) var outcome: String?
     public private(set) var environment: String?
     public private(set) var migrationID: String?
@@ -83,6 +86,12 @@ public struct SessionState: Sendable {
         let seq = e.seq, body = e.body
         let d = body.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
+        // Nothing counts after the session closed (docs/CONTROLS.md §3.2): such an event could
+        // only have come around the application layer, which refuses it; it is listed, not folded.
+        if closed {
+            afterClose.append(seq)
+            return
+        }
         eventCount += 1
         lastSeq = seq
         lastEventAt = body.time
