@@ -33,7 +33,7 @@ public final class Ledger {
     ) throws -> LedgerStore.AppendResult {
         let held = try roles ?? tableRoles(of: key)
         do { try catalog.check(type: event.type, data: event.data, signerRoles: held) } catch { throw LedgerError.refused(error) }
-        // A closed session takes nothing more, through any path (docs/CONTROLS.md §3.2).
+        // A closed session takes nothing more, through any path (docs/CONTROLS.md §3.1).
         if let id = StreamID.sessionID(event.stream), let closed = try store.firstSeq(ofType: "session.closed", in: event.stream) {
             throw LedgerError.sessionClosed(id, outcome: "closed at seq \(closed)")
         }

@@ -160,6 +160,9 @@ enum Views {
             "closedCite": st.closed.map(EventText.cite) ?? "—",
             "migrationStartedCite": st.migrationStarted.map(EventText.cite) ?? "—",
             "migrationCompletedCite": st.migrationCompleted.map(EventText.cite) ?? "—",
+            "hasAfterClose": !st.afterClose.isEmpty,
+            "afterClose": st.afterClose.map { "\($0.type) by \($0.actor) at \($0.time) (\(EventText.cite($0.ref)))" }
+                .joined(separator: "; "),
         ]
     }
 

@@ -60,6 +60,26 @@ struct ReportTests {
         }
     }
 
+    @Test("an event in a session's stream after its close is shown with who and when, and changes no control")
+    func afterClose() throws {
+        var late = DemoLedger.demo()
+        let asOf = "2026-03-02T14:00:00.000Z"
+        let before = try Report.session(DemoLedger.sessionC, snapshot: late.snapshot(), asOf: asOf)
+        late.add(
+            "session/\(DemoLedger.sessionC)", "checklist.item.recorded", "dba-alice@fingood",
+            JSONObject([(key: "item", value: .string("backup-verification")), (key: "status", value: .string("pass"))]))
+        let after = try Report.session(DemoLedger.sessionC, snapshot: late.snapshot(), asOf: asOf)
+        let md = String(decoding: try renderer.render(after, as: .md), as: UTF8.self)
+        #expect(md.contains("| Recorded after the close (counted by nothing) | checklist.item.recorded by dba-alice@fingood at "))
+        let html = String(decoding: try renderer.render(after, as: .html), as: UTF8.self)
+        #expect(html.contains("<th>Recorded after the close (counted by nothing)</th>"))
+        #expect(!String(decoding: try renderer.render(before, as: .md), as: UTF8.self).contains("Recorded after the close"))
+        let controls = { (r: Report) throws -> JSONValue? in
+            try JSONParser.parse(String(decoding: try renderer.render(r, as: .json), as: UTF8.self))["session"]?["controls"]
+        }
+        #expect(try controls(after) == controls(before))
+    }
+
     @Test("every report states its position, as-of, verification, catalog and runbook versions")
     func header() throws {
         let snapshot = demo.snapshot()

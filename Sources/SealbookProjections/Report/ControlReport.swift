@@ -101,7 +101,7 @@ public struct SessionSummary: Sendable, Equatable {
     public let eventCount: Int
     public let lastSeq: Int64
     /// Events of the session's stream recorded after its `session.closed`: listed, never
-    /// counted by a control or a checklist (docs/CONTROLS.md §3.2).
+    /// counted by a control or a checklist (docs/CONTROLS.md §3.1).
     public let afterClose: [LateEvent]
 }
 

@@ -86,7 +86,7 @@ public struct SessionState: Sendable {
         let seq = e.seq, body = e.body
         let d = body.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
-        // Nothing counts after the session closed (docs/CONTROLS.md §3.2): such an event could
+        // Nothing counts after the session closed (docs/CONTROLS.md §3.1): such an event could
         // only have come around the application layer, which refuses it; it is listed, not folded.
         if closed {
             afterClose.append(seq)
