@@ -58,7 +58,9 @@ sealbook_install_extension() {
         sharedir="$("$pg_config" --sharedir)/extension"
         pkglibdir="$("$pg_config" --pkglibdir)"
         same=1
-        for file in sealbook_ed25519.control sealbook_ed25519--1.0.sql; do
+        # The control file and every install and upgrade script (1.0, 1.1, 1.0--1.1, ...).
+        for file in "$scratch"/sealbook_ed25519.control "$scratch"/sealbook_ed25519--*.sql; do
+            file="$(basename "$file")"
             cmp -s "$scratch/$file" "$sharedir/$file" || same=0
         done
         cmp -s "$scratch/sealbook_ed25519.so" "$pkglibdir/sealbook_ed25519.so" || same=0

@@ -427,6 +427,7 @@ struct Runner {
         scenarios += [s1, s2, s3, s7, s8]
         scenarios.append(reportScenario(keys: keys))
         scenarios.append(replayScenario(keys: keys))
+        scenarios.append(treeBuildScenario(keys: keys))
         report.scenarios = scenarios.sorted { $0.id < $1.id }
 
         report.header = [

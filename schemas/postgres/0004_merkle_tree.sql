@@ -10,8 +10,10 @@
 --   * the head's move (every append, in the same transaction) inserts the nodes that the new
 --     entries complete: one level-8 node per 256 entries, one level-16 node per 65,536, ...;
 --   * sealbook.checkpoints keeps the signed checkpoints (C2SP tlog-checkpoint notes) of the log.
--- Both tables are append-only like the log. This file also builds the tree of the entries a
--- ledger already holds.
+--   * the folds (sealbook.merkle_fold and friends) run in C (the sealbook_ed25519 extension,
+--     libsodium) or in plpgsql, as `sealbook init` chooses; same bytes either way.
+-- Both tables are append-only like the log. `sealbook init` builds the tree of the entries a
+-- ledger already holds, right after applying this file (see the end of it).
 
 CREATE TABLE sealbook.tree_nodes (
     level smallint NOT NULL CHECK (level > 0 AND level % 8 = 0),
@@ -41,17 +43,32 @@ ALTER TABLE sealbook.tree_nodes ENABLE ALWAYS TRIGGER tree_nodes_no_truncate;
 ALTER TABLE sealbook.checkpoints ENABLE ALWAYS TRIGGER checkpoints_append_only;
 ALTER TABLE sealbook.checkpoints ENABLE ALWAYS TRIGGER checkpoints_no_truncate;
 
--- The RFC 6962 root of 2^k hashes (k >= 0) given in order: pairs are hashed level by level.
-CREATE FUNCTION sealbook.merkle_fold(p_hashes bytea[]) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT
+-- The folds: RFC 6962 subtree hashes of 2^k hashes or leaves given in order. Each of
+-- sealbook.merkle_fold, merkle_leaf_fold, merkle_folds and merkle_leaf_folds is a one-line SQL
+-- function (inlined where it is called) that `sealbook init` points, in the transaction that
+-- applies this file, at the sealbook_ed25519 extension's C function (rfc6962_fold, ...: libsodium
+-- crypto_hash_sha256) when the ledger checks signatures with that extension and it has them
+-- (version 1.1 on), else at the plpgsql function of the same name with the suffix _sql, below,
+-- which is what this file points them at. Both give the same bytes and the same errors (SB060).
+
+-- The RFC 6962 root of 2^k hashes (k >= 0) given in order: pairs are hashed level by level as
+-- SHA-256(0x01 || left || right); one hash is returned as it is. A NULL element gives NULL.
+CREATE FUNCTION sealbook.merkle_fold_sql(p_hashes bytea[]) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     h bytea[] := p_hashes;
     n integer := coalesce(array_length(p_hashes, 1), 0);
 BEGIN
+    IF array_ndims(p_hashes) > 1 THEN
+        RAISE EXCEPTION 'merkle_fold: an array of % dimensions, not one', array_ndims(p_hashes) USING ERRCODE = 'SB060';
+    END IF;
     IF n = 0 OR (n & (n - 1)) <> 0 THEN
         RAISE EXCEPTION 'merkle_fold: % hashes, not a power of two', n USING ERRCODE = 'SB060';
+    END IF;
+    IF array_lower(h, 1) <> 1 THEN
+        h := h[array_lower(h, 1):array_upper(h, 1)];
     END IF;
     WHILE n > 1 LOOP
         h := ARRAY(SELECT sha256('\x01'::bytea || h[2 * k - 1] || h[2 * k]) FROM generate_series(1, n / 2) AS k ORDER BY k);
@@ -61,38 +78,132 @@ BEGIN
 END
 $fn$;
 
--- Inserts the stored nodes that entries (p_from, p_to] complete, in order. A missing entry or
--- node below is an error (SB060): the tree is only ever extended over a gapless log.
+-- The root of 2^k leaves (in Sealbook, event hashes) given in order: merkle_fold of their leaf
+-- hashes SHA-256(0x00 || leaf). 256 event hashes make a stored level-8 node.
+CREATE FUNCTION sealbook.merkle_leaf_fold_sql(p_leaves bytea[]) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer := coalesce(array_length(p_leaves, 1), 0);
+BEGIN
+    IF array_ndims(p_leaves) > 1 THEN
+        RAISE EXCEPTION 'merkle_leaf_fold: an array of % dimensions, not one', array_ndims(p_leaves) USING ERRCODE = 'SB060';
+    END IF;
+    IF n = 0 OR (n & (n - 1)) <> 0 THEN
+        RAISE EXCEPTION 'merkle_leaf_fold: % hashes, not a power of two', n USING ERRCODE = 'SB060';
+    END IF;
+    RETURN sealbook.merkle_fold_sql(ARRAY(
+        SELECT sha256('\x00'::bytea || u.x) FROM unnest(p_leaves) WITH ORDINALITY AS u(x, o) ORDER BY u.o));
+END
+$fn$;
+
+-- The roots of each run of p_width (a power of two) consecutive hashes, in order; the count must
+-- be a positive multiple of p_width. Many stored nodes in one call.
+CREATE FUNCTION sealbook.merkle_folds_sql(p_hashes bytea[], p_width integer) RETURNS bytea[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer := coalesce(array_length(p_hashes, 1), 0);
+    lo integer := coalesce(array_lower(p_hashes, 1), 1);
+BEGIN
+    IF array_ndims(p_hashes) > 1 THEN
+        RAISE EXCEPTION 'merkle_folds: an array of % dimensions, not one', array_ndims(p_hashes) USING ERRCODE = 'SB060';
+    END IF;
+    IF p_width < 1 OR (p_width & (p_width - 1)) <> 0 OR n = 0 OR n % p_width <> 0 THEN
+        RAISE EXCEPTION 'merkle_folds: % hashes, not a positive multiple of a power-of-two width %', n, p_width
+            USING ERRCODE = 'SB060';
+    END IF;
+    RETURN ARRAY(SELECT sealbook.merkle_fold_sql(p_hashes[lo + g * p_width:lo + (g + 1) * p_width - 1])
+                 FROM generate_series(0, n / p_width - 1) AS g ORDER BY g);
+END
+$fn$;
+
+-- The roots of each run of p_width (a power of two) consecutive leaves, in order.
+CREATE FUNCTION sealbook.merkle_leaf_folds_sql(p_leaves bytea[], p_width integer) RETURNS bytea[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    n integer := coalesce(array_length(p_leaves, 1), 0);
+    lo integer := coalesce(array_lower(p_leaves, 1), 1);
+BEGIN
+    IF array_ndims(p_leaves) > 1 THEN
+        RAISE EXCEPTION 'merkle_leaf_folds: an array of % dimensions, not one', array_ndims(p_leaves) USING ERRCODE = 'SB060';
+    END IF;
+    IF p_width < 1 OR (p_width & (p_width - 1)) <> 0 OR n = 0 OR n % p_width <> 0 THEN
+        RAISE EXCEPTION 'merkle_leaf_folds: % hashes, not a positive multiple of a power-of-two width %', n, p_width
+            USING ERRCODE = 'SB060';
+    END IF;
+    RETURN ARRAY(SELECT sealbook.merkle_leaf_fold_sql(p_leaves[lo + g * p_width:lo + (g + 1) * p_width - 1])
+                 FROM generate_series(0, n / p_width - 1) AS g ORDER BY g);
+END
+$fn$;
+
+-- What the tree calls. init replaces each body (CREATE OR REPLACE keeps owner and privileges).
+CREATE FUNCTION sealbook.merkle_fold(p_hashes bytea[]) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$SELECT sealbook.merkle_fold_sql(p_hashes)$fn$;
+CREATE FUNCTION sealbook.merkle_leaf_fold(p_leaves bytea[]) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$SELECT sealbook.merkle_leaf_fold_sql(p_leaves)$fn$;
+CREATE FUNCTION sealbook.merkle_folds(p_hashes bytea[], p_width integer) RETURNS bytea[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$SELECT sealbook.merkle_folds_sql(p_hashes, p_width)$fn$;
+CREATE FUNCTION sealbook.merkle_leaf_folds(p_leaves bytea[], p_width integer) RETURNS bytea[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $fn$SELECT sealbook.merkle_leaf_folds_sql(p_leaves, p_width)$fn$;
+
+-- Inserts the stored nodes that entries (p_from, p_to] complete: at each level L = 8, 16, ...
+-- the nodes [p_from >> L, p_to >> L), each the fold of its 256 children (event hashes for
+-- level 8, level L - 8 nodes above), in runs of up to 256 nodes (65,536 children) per query and
+-- fold call. The same code serves an append (usually one node or none) and the build of the
+-- tree of an existing ledger (p_from = 0). A missing entry or node below is an error (SB060):
+-- the tree is only ever extended over a gapless log.
 CREATE FUNCTION sealbook.extend_tree(p_from bigint, p_to bigint) RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    s bigint;
-    lvl integer;
-    i bigint;
+    lvl integer := 8;
+    lo bigint;
+    hi bigint;
+    c bigint;
+    e bigint;
     children bytea[];
+    nodes bytea[];
 BEGIN
-    FOR s IN SELECT g FROM generate_series((p_from / 256 + 1) * 256, p_to, 256) AS g LOOP
-        lvl := 8;
-        WHILE lvl <= 56 AND s % (1::bigint << lvl) = 0 LOOP
-            i := s / (1::bigint << lvl) - 1;
+    WHILE lvl <= 56 LOOP
+        lo := p_from >> lvl;
+        hi := p_to >> lvl;
+        EXIT WHEN hi <= lo;
+        c := lo;
+        WHILE c < hi LOOP
+            e := least(hi, c + 256);
             IF lvl = 8 THEN
                 children := ARRAY(
-                    SELECT sha256('\x00'::bytea || e.event_hash) FROM sealbook.events e
-                    WHERE e.seq > i * 256 AND e.seq <= (i + 1) * 256 ORDER BY e.seq);
+                    SELECT ev.event_hash FROM sealbook.events ev
+                    WHERE ev.seq > c * 256 AND ev.seq <= e * 256 ORDER BY ev.seq);
             ELSE
                 children := ARRAY(
                     SELECT t.hash FROM sealbook.tree_nodes t
-                    WHERE t.level = lvl - 8 AND t.idx >= i * 256 AND t.idx < (i + 1) * 256 ORDER BY t.idx);
+                    WHERE t.level = lvl - 8 AND t.idx >= c * 256 AND t.idx < e * 256 ORDER BY t.idx);
             END IF;
-            IF coalesce(array_length(children, 1), 0) <> 256 THEN
-                RAISE EXCEPTION 'sealbook: the tree node (%, %) needs 256 children, found %', lvl, i,
+            IF coalesce(array_length(children, 1), 0) <> (e - c) * 256 THEN
+                RAISE EXCEPTION 'sealbook: the tree nodes (%, %..%) need % children, found %', lvl, c, e - 1, (e - c) * 256,
                     coalesce(array_length(children, 1), 0) USING ERRCODE = 'SB060';
             END IF;
-            INSERT INTO sealbook.tree_nodes (level, idx, hash) VALUES (lvl, i, sealbook.merkle_fold(children));
-            lvl := lvl + 8;
+            IF lvl = 8 THEN
+                nodes := sealbook.merkle_leaf_folds(children, 256);
+            ELSE
+                nodes := sealbook.merkle_folds(children, 256);
+            END IF;
+            INSERT INTO sealbook.tree_nodes (level, idx, hash)
+                SELECT lvl, c + u.o - 1, u.h FROM unnest(nodes) WITH ORDINALITY AS u(h, o);
+            c := e;
         END LOOP;
+        lvl := lvl + 8;
     END LOOP;
 END
 $fn$;
@@ -114,7 +225,7 @@ CREATE TRIGGER head_extends_tree AFTER UPDATE ON sealbook.head
 ALTER TABLE sealbook.head ENABLE ALWAYS TRIGGER head_extends_tree;
 
 -- The hash of the complete subtree (p_level, p_idx): leaves [p_idx * 2^p_level, (p_idx + 1) * 2^p_level).
--- A fold of 2^(p_level % 8) stored nodes of level 8 * (p_level / 8), or of leaf hashes.
+-- A fold of 2^(p_level % 8) stored nodes of level 8 * (p_level / 8), or of leaves (event hashes).
 CREATE FUNCTION sealbook.tree_node(p_level integer, p_idx bigint) RETURNS bytea
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -126,7 +237,7 @@ DECLARE
 BEGIN
     IF band = 0 THEN
         children := ARRAY(
-            SELECT sha256('\x00'::bytea || e.event_hash) FROM sealbook.events e
+            SELECT e.event_hash FROM sealbook.events e
             WHERE e.seq > p_idx * width AND e.seq <= (p_idx + 1) * width ORDER BY e.seq);
     ELSE
         children := ARRAY(
@@ -136,6 +247,9 @@ BEGIN
     IF coalesce(array_length(children, 1), 0) <> width THEN
         RAISE EXCEPTION 'sealbook: the tree node (%, %) needs % nodes of level %, found %', p_level, p_idx, width, band,
             coalesce(array_length(children, 1), 0) USING ERRCODE = 'SB060';
+    END IF;
+    IF band = 0 THEN
+        RETURN sealbook.merkle_leaf_fold(children);
     END IF;
     RETURN sealbook.merkle_fold(children);
 END
@@ -265,12 +379,22 @@ BEGIN
 END
 $fn$;
 
--- The tree of the entries already in the log.
-SELECT sealbook.extend_tree(0, (SELECT seq FROM sealbook.head WHERE id));
+-- The tree of the entries the log already holds is not built here but by `sealbook init`, in the
+-- transaction that applies this file, right after it has pointed the folds at the extension or
+-- at the plpgsql functions: SELECT sealbook.extend_tree(0, <head seq>), with the C folds when
+-- the extension has them (docs/FORMAT.md §12.1). Until then the tree is missing, and the head's
+-- next move over a level-16 boundary fails (SB060): apply this file through init only.
 
 ALTER TABLE sealbook.tree_nodes OWNER TO sealbook_owner;
 ALTER TABLE sealbook.checkpoints OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_fold_sql(bytea[]) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_leaf_fold_sql(bytea[]) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_folds_sql(bytea[], integer) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_leaf_folds_sql(bytea[], integer) OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.merkle_fold(bytea[]) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_leaf_fold(bytea[]) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_folds(bytea[], integer) OWNER TO sealbook_owner;
+ALTER FUNCTION sealbook.merkle_leaf_folds(bytea[], integer) OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.extend_tree(bigint, bigint) OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.head_extends_tree() OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.tree_node(integer, bigint) OWNER TO sealbook_owner;
@@ -278,12 +402,19 @@ ALTER FUNCTION sealbook.tree_root(bigint) OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.origin() OWNER TO sealbook_owner;
 ALTER FUNCTION sealbook.add_checkpoint(text) OWNER TO sealbook_owner;
 REVOKE ALL ON sealbook.tree_nodes, sealbook.checkpoints FROM PUBLIC;
-REVOKE ALL ON FUNCTION sealbook.merkle_fold(bytea[]), sealbook.extend_tree(bigint, bigint),
+REVOKE ALL ON FUNCTION sealbook.merkle_fold_sql(bytea[]), sealbook.merkle_leaf_fold_sql(bytea[]),
+    sealbook.merkle_folds_sql(bytea[], integer), sealbook.merkle_leaf_folds_sql(bytea[], integer),
+    sealbook.merkle_fold(bytea[]), sealbook.merkle_leaf_fold(bytea[]), sealbook.merkle_folds(bytea[], integer),
+    sealbook.merkle_leaf_folds(bytea[], integer), sealbook.extend_tree(bigint, bigint),
     sealbook.head_extends_tree(), sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint),
     sealbook.origin(), sealbook.add_checkpoint(text) FROM PUBLIC;
 GRANT SELECT ON sealbook.tree_nodes, sealbook.checkpoints TO sealbook_writer, sealbook_auditor;
--- tree_node and tree_root run with the caller's rights and fold with merkle_fold (pure): a
--- read-only login (a witness, an auditor) computes roots and proofs.
-GRANT EXECUTE ON FUNCTION sealbook.merkle_fold(bytea[]), sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint),
+-- tree_node and tree_root run with the caller's rights and fold with the folds (pure): a
+-- read-only login (a witness, an auditor) computes roots and proofs. The extension's functions
+-- are executable by PUBLIC (PostgreSQL's default for functions).
+GRANT EXECUTE ON FUNCTION sealbook.merkle_fold_sql(bytea[]), sealbook.merkle_leaf_fold_sql(bytea[]),
+    sealbook.merkle_folds_sql(bytea[], integer), sealbook.merkle_leaf_folds_sql(bytea[], integer),
+    sealbook.merkle_fold(bytea[]), sealbook.merkle_leaf_fold(bytea[]), sealbook.merkle_folds(bytea[], integer),
+    sealbook.merkle_leaf_folds(bytea[], integer), sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint),
     sealbook.origin() TO sealbook_writer, sealbook_auditor;
 GRANT EXECUTE ON FUNCTION sealbook.add_checkpoint(text) TO sealbook_writer;

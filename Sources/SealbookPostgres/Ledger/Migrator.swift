@@ -49,6 +49,17 @@ public enum SignatureCheck: String, Sendable, Equatable {
     public static let extensionName = "sealbook_ed25519"
 }
 
+/// Where the folds of the tree (schema version 4, docs/FORMAT.md §12.1) run: `sealbook init`
+/// points them at the `sealbook_ed25519` extension's C functions (libsodium) when the ledger checks
+/// signatures with that extension and it has them (version 1.1 on), else at plpgsql. The stored
+/// tree is byte for byte the same either way.
+public enum TreeFold: String, Sendable, Equatable {
+    /// `rfc6962_fold`, `rfc6962_leaf_fold`, `rfc6962_folds`, `rfc6962_leaf_folds` of the extension.
+    case `extension`
+    /// `sealbook.merkle_fold_sql` and friends (schema version 4).
+    case plpgsql
+}
+
 /// The setting as `sealbook.settings` records it: the last value init wrote, and when.
 public struct SignatureCheckSetting: Sendable, Equatable {
     /// `extension` or `none` (``SignatureCheck``).
@@ -104,7 +115,14 @@ extension LedgerStore {
                         "INSERT INTO sealbook.schema_version (version, name, sha256) VALUES (\(m.version), \(m.name), \(m.sha256))")
                     applied.append(m.version)
                 }
-                try Self.configureSignatureCheck(c, signatureCheck, extensionName: extensionName)
+                let extensionSchema = try Self.configureSignatureCheck(c, signatureCheck, extensionName: extensionName)
+                try Self.configureTreeFold(c, extensionSchema: extensionSchema, extensionName: extensionName)
+                if applied.contains(4) {
+                    // Schema 4's tree over the entries the ledger already holds, built here rather
+                    // than in the file so that it runs with the folds just configured (in C when
+                    // the extension has them): docs/FORMAT.md §12.1.
+                    try c.execute("SELECT sealbook.extend_tree(0, (SELECT seq FROM sealbook.head WHERE id))")
+                }
                 return applied
             }
         } catch let e as StoreError {
@@ -118,14 +136,18 @@ extension LedgerStore {
 
     /// Points `sealbook.verify_signature` at the extension's `ed25519_verify` or at the fallback,
     /// and records the mode in `sealbook.settings` when it changes. Inside ``migrate()``'s
-    /// transaction: a failure leaves nothing behind.
-    static func configureSignatureCheck(_ c: PGConnection, _ mode: SignatureCheck, extensionName: String) throws {
+    /// transaction: a failure leaves nothing behind. With the extension, creates it (its default
+    /// version) or updates it to its default version when the server has an update path (a ledger
+    /// made with 1.0 gets 1.1's tree folds); returns the schema it lives in (nil for the fallback).
+    @discardableResult
+    static func configureSignatureCheck(_ c: PGConnection, _ mode: SignatureCheck, extensionName: String) throws -> String? {
         // The wrapper's body, and whether it is STRICT. Either way PostgreSQL inlines it where
         // the append path calls it (a plain SQL expression), so the call itself costs nothing:
         // the extension's wrapper is strict like ed25519_verify; the fallback's is not, as a
         // strict SQL function that ignores an argument (msg) would not be inlined.
         let body: String
         let strict: Bool
+        var extensionSchema: String? = nil
         switch mode {
         case .extension:
             let available =
@@ -146,6 +168,8 @@ extension LedgerStore {
             guard found.rowCount == 1, let schema = found.string(0, 0) else {
                 throw StoreError.signatureCheckUnavailable(extensionMissing(extensionName, reason: "not found in pg_extension"))
             }
+            try updateExtension(c, extensionName)
+            extensionSchema = schema
             body = "SELECT \(PGQuery.quoteIdentifier(schema)).ed25519_verify(pk, msg, sig)"
             strict = true
         case .none:
@@ -186,6 +210,91 @@ extension LedgerStore {
         if recorded.rowCount == 0 || recorded.string(0, 0) != mode.rawValue {
             try c.execute("INSERT INTO sealbook.settings (name, value) VALUES ('signature_check', \(mode.rawValue))")
         }
+        return extensionSchema
+    }
+
+    /// `ALTER EXTENSION … UPDATE` to the server's default version when the loaded one is older and
+    /// the server has an update path (sealbook_ed25519 1.0 to 1.1 adds the tree folds and keeps
+    /// `ed25519_verify`). Without a path (a server that only has 1.0) the extension stays as it is
+    /// and the tree folds stay in plpgsql (``configureTreeFold(_:extensionSchema:extensionName:)``).
+    static func updateExtension(_ c: PGConnection, _ name: String) throws {
+        let r = try c.query(
+            """
+            SELECT x.extversion, a.default_version,
+                   EXISTS (SELECT 1 FROM pg_extension_update_paths(x.extname) p
+                           WHERE p.source = x.extversion AND p.target = a.default_version AND p.path IS NOT NULL)
+            FROM pg_extension x JOIN pg_available_extensions a ON a.name = x.extname WHERE x.extname = \(name)
+            """)
+        guard r.rowCount == 1, r.string(0, 0) != r.string(0, 1), r.bool(0, 2) == true else { return }
+        do {
+            try c.execute("ALTER EXTENSION \(identifier: name) UPDATE")
+        } catch {
+            throw StoreError.signatureCheckUnavailable(extensionMissing(name, reason: "ALTER EXTENSION UPDATE: \(error.message)"))
+        }
+    }
+
+    /// The folds of schema version 4's tree (docs/FORMAT.md §12.1): each of `sealbook.merkle_fold`,
+    /// `merkle_leaf_fold`, `merkle_folds` and `merkle_leaf_folds`, and the C function of the
+    /// extension it calls when the ledger checks signatures with the extension and the extension has
+    /// it (sealbook_ed25519 1.1 on), else the plpgsql function of schema 4 (same name, `_sql`).
+    package static let treeFolds: [(name: String, parameters: String, arguments: String, returns: String, cFunction: String)] = [
+        ("merkle_fold", "p_hashes bytea[]", "p_hashes", "bytea", "rfc6962_fold"),
+        ("merkle_leaf_fold", "p_leaves bytea[]", "p_leaves", "bytea", "rfc6962_leaf_fold"),
+        ("merkle_folds", "p_hashes bytea[], p_width integer", "p_hashes, p_width", "bytea[]", "rfc6962_folds"),
+        ("merkle_leaf_folds", "p_leaves bytea[], p_width integer", "p_leaves, p_width", "bytea[]", "rfc6962_leaf_folds"),
+    ]
+
+    /// `bytea[], integer` from `p_hashes bytea[], p_width integer` (what `to_regprocedure` takes).
+    static func argumentTypes(_ parameters: String) -> String {
+        parameters.components(separatedBy: ", ").map { p in p.firstIndex(of: " ").map { String(p[p.index(after: $0)...]) } ?? p }
+            .joined(separator: ", ")
+    }
+
+    /// Points the tree's folds at the extension's C functions (`extensionSchema`, when they are
+    /// there) or at the plpgsql ones; with C, checks that both give the same bytes. Nothing to do
+    /// before schema version 4. Inside ``migrate()``'s transaction, after the signature check.
+    static func configureTreeFold(_ c: PGConnection, extensionSchema: String?, extensionName: String) throws {
+        guard try c.query("SELECT to_regprocedure('sealbook.merkle_fold_sql(bytea[])') IS NOT NULL").bool(0, 0) == true else {
+            return
+        }
+        var useC = false
+        if let schema = extensionSchema {
+            let signatures = treeFolds.map { "\(PGQuery.quoteIdentifier(schema)).\($0.cFunction)(\(argumentTypes($0.parameters)))" }
+            useC = try c.query("SELECT bool_and(to_regprocedure(s) IS NOT NULL) FROM unnest(\(signatures)::text[]) AS s").bool(0, 0) == true
+        }
+        for f in treeFolds {
+            let target = useC ? "\(PGQuery.quoteIdentifier(extensionSchema!)).\(f.cFunction)" : "sealbook.\(f.name)_sql"
+            let body = "SELECT \(target)(\(f.arguments))"
+            let signature = "sealbook.\(f.name)(\(f.parameters))"
+            let current = try c.query(
+                "SELECT p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure(\("sealbook.\(f.name)(\(argumentTypes(f.parameters)))"))")
+            guard current.rowCount == 1 else { throw StoreError.schemaMismatch("\(signature) is missing from schema version 4") }
+            if current.string(0, 0) != body {
+                // CREATE OR REPLACE keeps the owner (sealbook_owner) and the privileges.
+                try c.executeScript(
+                    unsafeSQL: """
+                        CREATE OR REPLACE FUNCTION \(signature) RETURNS \(f.returns)
+                        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+                        AS $fn$\(body)$fn$
+                        """)
+            }
+        }
+        if useC {
+            // The C folds give the plpgsql ones' bytes, through the functions the tree calls.
+            let r = try c.query(
+                """
+                SELECT sealbook.merkle_fold(a) = sealbook.merkle_fold_sql(a)
+                       AND sealbook.merkle_leaf_fold(a) = sealbook.merkle_leaf_fold_sql(a)
+                       AND sealbook.merkle_folds(a, 4) = sealbook.merkle_folds_sql(a, 4)
+                       AND sealbook.merkle_leaf_folds(a, 2) = sealbook.merkle_leaf_folds_sql(a, 2)
+                       AND sealbook.merkle_fold(a[1:1]) = a[1]
+                FROM (SELECT ARRAY(SELECT sha256(int4send(g)) FROM generate_series(1, 16) AS g ORDER BY g) AS a) AS t
+                """)
+            guard r.bool(0, 0) == true else {
+                throw StoreError.signatureCheckUnavailable(
+                    extensionMissing(extensionName, reason: "its RFC 6962 folds do not give the results of schema 4's plpgsql folds"))
+            }
+        }
     }
 
     /// What to do when the extension is missing or cannot be loaded.
@@ -214,6 +323,16 @@ extension LedgerStore {
                 """)
             guard r.rowCount == 1, let mode = r.string(0, 0).flatMap(SignatureCheck.init(rawValue:)) else { return nil }
             return SignatureCheckSetting(mode: mode, setAt: r.string(0, 1) ?? "")
+        }
+    }
+
+    /// Where the tree's folds run, as `sealbook init` last set them; nil before schema version 4.
+    public func treeFold() throws(StoreError) -> TreeFold? {
+        try run { c in
+            let r = try c.query(
+                "SELECT p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure('sealbook.merkle_leaf_folds(bytea[], integer)')")
+            guard r.rowCount == 1, let body = r.string(0, 0) else { return nil }
+            return body.contains(".rfc6962_") ? .extension : .plpgsql
         }
     }
 
