@@ -160,6 +160,27 @@ struct TimingTests {
         #expect(r.control("gdpr.authority-notification").status == .fail)
     }
 
+    @Test("a notification claimed 1 h after awareness but recorded 99 h after it is recorded-late: FAIL, never met")
+    func gdprClaimedInTimeRecordedLate() {
+        func notified(recordedAfter hours: Int64) -> [VerifiedEvent] {
+            incident { i in
+                i.assess(risk: "risk", awareAt: i.declaredAt)
+                i.b.now = i.declaredAt.adding(milliseconds: hours * hour)
+                i.notifyAuthority(at: i.declaredAt.adding(milliseconds: hour))
+            }
+        }
+        let late = notified(recordedAfter: 99)
+        var r = evaluate(late, at: declared(late).adding(milliseconds: 100 * hour)).incident("INC-1")
+        #expect(r.gdpr.status == "recorded-late")
+        #expect(r.gdpr.notificationRecordedAt == declared(late).adding(milliseconds: 99 * hour).rfc3339)
+        let c = r.control("gdpr.authority-notification")
+        #expect(c.status == .fail && c.exception?.kind == "recorded-late", "\(c.reasons)")
+        // Recorded within the 72 hours, the same claim is met.
+        let inTime = notified(recordedAfter: 71)
+        r = evaluate(inTime, at: declared(inTime).adding(milliseconds: 100 * hour)).incident("INC-1")
+        #expect(r.gdpr.status == "met" && r.control("gdpr.authority-notification").status == .pass)
+    }
+
     @Test("risk none: no notification is required; the control is not applicable")
     func gdprNotRequired() {
         let e = incident { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false) }

@@ -477,6 +477,15 @@ struct Evaluator {
                         "notified at \(g.notifiedAt ?? "?") (\(clock)) but the Art. 33(3) contents are incomplete")
                 }
                 return .pass(assessment + notes, "notified at \(g.notifiedAt ?? "?"), \(clock)")
+            case "recorded-late":
+                var o = Outcome.fail(
+                    assessment + notes,
+                    "notification claimed at \(g.notifiedAt ?? "?") but recorded only at \(g.notificationRecordedAt ?? "?"), "
+                        + "after the deadline (\(clock)): the claim is not proof of a timely notification")
+                o.exception = ControlException(
+                    kind: "recorded-late", events: notes.map(\.ref), settledBy: nil,
+                    note: "claimed in time, recorded late: the ledger witnesses only the recording time")
+                return o
             case "late-with-reasons":
                 var o = Outcome.pass(
                     assessment + notes, "notified late at \(g.notifiedAt ?? "?") (\(clock)), with reasons for the delay"

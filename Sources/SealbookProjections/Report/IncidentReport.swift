@@ -84,8 +84,9 @@ public struct RollbackResult: Sendable, Equatable {
 
 /// The GDPR Art. 33 record of an incident.
 public struct GDPRNotificationResult: Sendable, Equatable {
-    /// `met`, `late-with-reasons`, `late`, `missed`, `pending`, `not-required` (risk none) or
-    /// `not-assessed`.
+    /// `met`, `recorded-late` (the claimed `notifiedAt` is within the deadline but the
+    /// notification was recorded after it), `late-with-reasons`, `late`, `missed`, `pending`,
+    /// `not-required` (risk none) or `not-assessed`.
     public let status: String
     public let assessment: EvidenceRef?
     public let risk: String?
@@ -96,6 +97,9 @@ public struct GDPRNotificationResult: Sendable, Equatable {
     public let authority: String?
     public let notifiedAt: String?
     public let notifiedAfterMs: Int64?
+    /// When the first notification was recorded: the server's `recordedAt`, else its signed
+    /// time (which the append path holds to the server's clock within the ledger's skew).
+    public let notificationRecordedAt: String?
     public let delayReason: String?
     /// Art. 33(3): (a) nature, (b) contact point, (c) likely consequences, (d) measures, each
     /// present in some notification (a notification may come in phases, Art. 33(4)).
@@ -257,7 +261,14 @@ struct IncidentAnalysis {
         gdpr = Self.gdpr(events: events, deadlineMs: policy.gdprDeadlineMs, asOf: asOf)
     }
 
-    /// The Art. 33 clock: from the latest assessment's `awareAt` to the earliest `notifiedAt`.
+    /// When an event was on record: the server's `recordedAt` when the source carries it, else the
+    /// signed time (held to the server's clock within the ledger's skew by the append path).
+    static func witnessed(_ e: VerifiedEvent) -> Timestamp {
+        e.recordedAt.flatMap { Timestamp(rfc3339: $0) } ?? e.time
+    }
+
+    /// The Art. 33 clock: from the latest assessment's `awareAt` to the earliest `notifiedAt`;
+    /// a notification claimed in time but recorded after the deadline is not proof of it.
     static func gdpr(events: [VerifiedEvent], deadlineMs: Int64, asOf: Timestamp) -> GDPRNotificationResult {
         let assessment = events.last { $0.type == "gdpr.breach.assessed" }
         let notes = events.filter { $0.type == "gdpr.authority.notified" }
@@ -277,7 +288,11 @@ struct IncidentAnalysis {
             status = "not-required"
         } else if let deadline {
             if let first {
-                status = first.1 <= deadline ? "met" : delayReason != nil ? "late-with-reasons" : "late"
+                let recorded = Self.witnessed(first.0)
+                status =
+                    first.1 > deadline
+                    ? (delayReason != nil ? "late-with-reasons" : "late")
+                    : recorded > deadline ? "recorded-late" : "met"
             } else {
                 status = asOf <= deadline ? "pending" : "missed"
             }
@@ -290,6 +305,7 @@ struct IncidentAnalysis {
             notifications: notes.map(\.ref), authority: first?.0.data["authority"]?.stringValue,
             notifiedAt: first?.1.rfc3339,
             notifiedAfterMs: first.flatMap { f in aware.map { f.1.milliseconds(since: $0) } },
+            notificationRecordedAt: first.map { Self.witnessed($0.0).rfc3339 },
             delayReason: delayReason, nature: has("nature"), contactPoint: has("dpoContact"),
             consequences: has("consequences"),
             measures: has("measures"),
@@ -400,6 +416,7 @@ extension GDPRNotificationResult {
             ("awareAt", J.opt(awareAt)),
             ("deadline", J.opt(deadline)), ("notifications", J.refs(notifications)), ("authority", J.opt(authority)),
             ("notifiedAt", J.opt(notifiedAt)), ("notifiedAfterMs", J.opt(notifiedAfterMs)),
+            ("notificationRecordedAt", J.opt(notificationRecordedAt)),
             ("delayReason", J.opt(delayReason)),
             (
                 "article33_3",
