@@ -70,19 +70,10 @@ func evidence(_ pairs: [String]) throws -> JSONObject? {
 }
 
 /// SHA-256 and size of a file, streamed.
+/// A regular file only (``InputFile``): any size, never held (one 1 MiB chunk at a time).
 func digestFile(_ path: String) throws -> (sha256: String, size: Int64) {
-    guard let h = FileHandle(forReadingAtPath: path) else {
-        throw CLIError(.inputUnreadable, FileManager.default.fileExists(atPath: path) ? "cannot read \(path)" : "\(path) does not exist")
-    }
-    defer { try? h.close() }
     var sha = SHA256()
-    var size: Int64 = 0
-    while true {
-        let d = h.readData(ofLength: 1 << 20)
-        if d.isEmpty { break }
-        size += Int64(d.count)
-        d.withUnsafeBytes { sha.update($0) }
-    }
+    let size = try InputFile.stream(path, what: "file") { sha.update($0) }
     return (sha.finalize().hex, size)
 }
 

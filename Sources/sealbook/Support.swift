@@ -42,6 +42,8 @@ enum Exit: Int32, CaseIterable {
     case checkpointSignature = 87
     /// A checkpoint of another log (origin).
     case checkpointOrigin = 88
+    /// An idempotency key reused for an event with another type, actor or data.
+    case idempotencyConflict = 94
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -73,6 +75,7 @@ enum Exit: Int32, CaseIterable {
         case .checkpointMalformed: "checkpoint-malformed"
         case .checkpointSignature: "checkpoint-signature"
         case .checkpointOrigin: "checkpoint-origin"
+        case .idempotencyConflict: "idempotency-conflict"
         case .commandNotStarted: "command-not-started"
         }
     }
@@ -102,12 +105,15 @@ struct CLIError: Error {
             case .keyRefused: self.init(.keyRefused, e.description)
             case .invalidEvent: self.init(.invalidEvent, e.description)
             case .tooLarge: self.init(.tooLarge, e.description)
+            case .cardNumber: self.init(.cardNumber, e.description)
             case .refused: self.init(.refusedByDatabase, e.description)
             case .schemaMismatch: self.init(.schemaMismatch, e.description)
             case .clockSkew: self.init(.clockSkew, e.description)
             case .signatureRefused: self.init(.signatureRefused, e.description)
             case .signatureCheckUnavailable: self.init(.signatureExtensionUnavailable, e.description)
-            case .database: self.init(.databaseError, e.description)
+            case .idempotencyConflict: self.init(.idempotencyConflict, e.description)
+            case .notWritten: self.init(.databaseUnavailable, e.description)
+            case .outcomeUnknown, .database: self.init(.databaseError, e.description)
             case .output: self.init(.inputUnreadable, e.description)
             case .outputExists: self.init(.outputExists, e.description)
             }
@@ -156,14 +162,20 @@ struct CLIError: Error {
         case let e as KeyFileError:
             switch e {
             case .exists: self.init(.outputExists, e.description)
-            case .invalidActor: self.init(.usage, e.description)
+            case .invalidActor, .personalActor: self.init(.usage, e.description)
             default: self.init(.inputUnreadable, e.description)
             }
         case let e as JSONParseError: self.init(.malformedJSON, e.description)
-        case let e as BodyError: self.init(e.kind == .tooLarge ? .tooLarge : .invalidEvent, e.description)
+        case let e as InputFileError: self.init(.inputUnreadable, e.description)
+        case let e as BodyError:
+            switch e.kind {
+            case .tooLarge: self.init(.tooLarge, e.description)
+            case .cardNumber: self.init(.cardNumber, e.description)
+            case .invalid: self.init(.invalidEvent, e.description)
+            }
         case let e as BundleError:
             switch e {
-            case .unreadable, .empty: self.init(.inputUnreadable, e.description)
+            case .unreadable, .empty, .lineTooLong: self.init(.inputUnreadable, e.description)
             case .malformedHeader: self.init(.verificationFailed, e.description)
             }
         case let e as EmbeddedClusterError: self.init(.databaseUnavailable, e.description)

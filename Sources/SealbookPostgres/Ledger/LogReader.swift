@@ -242,50 +242,51 @@ extension LedgerStore {
         guard to >= 1, to <= last else {
             throw .invalidEvent("--to \(to) is outside the log, which holds seq 1...\(last)")
         }
-        if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw .outputExists("\(path) already exists; choose another name or pass --force")
-        }
-        let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil),
-            let handle = FileHandle(forWritingAtPath: tmp)
-        else { throw .output("cannot create \(tmp)") }
-        var ok = false
-        defer {
-            try? handle.close()
-            if !ok { try? FileManager.default.removeItem(atPath: tmp) }
-        }
         let header = BundleHeader(ledger: ledger, to: to, exportedAt: now())
-        var buffer = header.line
-        buffer.append(0x0A)
         let reader = PrefetchingLogReader(conninfo: conninfo, upTo: to)
         defer { reader.cancel() }
+        // Through a temporary file renamed into place (FileOutput): --force replaces a regular
+        // file only, never a directory or what a symlink points to.
+        var readError: StoreError? = nil
         do {
-            while let page = try reader.next() {
-                for entry in page {
-                    guard case .stored(let row) = entry else { continue }
-                    buffer.append(
-                        contentsOf: bundleEntryLine(
-                            seq: row.seq, bodyBytes: row.body, signature: row.signature,
-                            eventHash: Digest32(bytes: row.eventHash) ?? .zero, chainHash: Digest32(bytes: row.chainHash) ?? .zero))
-                    buffer.append(0x0A)
-                    if buffer.count >= 1 << 20 {
-                        try handle.write(contentsOf: buffer)
-                        buffer.removeAll(keepingCapacity: true)
+            try FileOutput.writeAtomically(to: path, replace: overwrite) { write in
+                var buffer = header.line
+                buffer.append(0x0A)
+                do {
+                    while let page = try reader.next() {
+                        for entry in page {
+                            guard case .stored(let row) = entry else { continue }
+                            buffer.append(
+                                contentsOf: bundleEntryLine(
+                                    seq: row.seq, bodyBytes: row.body, signature: row.signature,
+                                    eventHash: Digest32(bytes: row.eventHash) ?? .zero,
+                                    chainHash: Digest32(bytes: row.chainHash) ?? .zero))
+                            buffer.append(0x0A)
+                            if buffer.count >= 1 << 20 {
+                                try write(buffer)
+                                buffer.removeAll(keepingCapacity: true)
+                            }
+                            progress(row.seq, to)
+                        }
                     }
-                    progress(row.seq, to)
+                } catch let e as StoreError {
+                    readError = e
+                    throw e
+                } catch let e as FileOutputError {
+                    throw e
+                } catch {
+                    readError = .database("\(error)")
+                    throw error
                 }
+                try write(buffer)
             }
-            try handle.write(contentsOf: buffer)
-            try handle.synchronize()
-            try handle.close()
-            if overwrite { try? FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch let e as StoreError {
-            throw e
         } catch {
-            throw .output("cannot write \(path): \(error.localizedDescription)")
+            if let readError { throw readError }
+            switch error {
+            case .exists(let p): throw .outputExists("\(p) already exists; choose another name or pass --force")
+            case .notARegularFile, .cannotWrite: throw .output(error.description)
+            }
         }
-        ok = true
         return header
     }
 }
