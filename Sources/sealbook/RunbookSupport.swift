@@ -62,7 +62,8 @@ func evidence(_ pairs: [String]) throws -> JSONObject? {
     var o = JSONObject()
     for p in pairs {
         guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
-            throw CLIError(.usage, "--evidence takes KEY=VALUE, got \"\(p)\"")
+            // The argument is not echoed: it may hold what must not be repeated (a card number).
+            throw CLIError(.usage, "--evidence takes KEY=VALUE (a name, =, then the value); argument \(pairs.firstIndex(of: p)! + 1) of --evidence is not")
         }
         o[String(p[..<eq])] = .string(String(p[p.index(after: eq)...]))
     }
