@@ -12,9 +12,13 @@
 #      immediate rollback (alembic downgrade -1, within 5 minutes) restores the data, the
 #      incident is assessed (GDPR: no personal data), resolved and closed.
 #   C. The production gate: a session with nothing recorded; `alembic upgrade` is refused.
-# It ends by verifying the chain online and offline (from an exported bundle) and printing where
-# everything is. Safe to run again: keys, ledger and virtualenv are reused, the demo database is
-# recreated, each run records new sessions.
+# After A the log key signs a checkpoint and a witness (an auditor's own key and state folder)
+# cosigns it; after C a second checkpoint is cosigned only because a consistency proof shows it
+# extends the first. It ends as an auditor would: the chain verified against the cosigned
+# checkpoint and since the first one, a bundle and an evidence package for session B verified
+# offline, and the session, period and incident reports rendered (Markdown and HTML); then it
+# prints where everything is. Safe to run again: keys, ledger and virtualenv are reused, the
+# demo database and the witness's state are recreated, each run records new sessions.
 #
 #   scripts/demo.sh
 set -euo pipefail
@@ -180,6 +184,14 @@ enroll "$K_ALICE" dba-alice@fingood operator
 enroll "$K_BOB" approver-bob@fingood approver
 enroll "$K_CAROL" ic-carol@fingood incident-commander
 enroll "$K_CI" ci-pipeline@fingood pipeline
+# The log key signs checkpoints (role log); its verifier key (vkey) is what auditors and
+# witnesses pin. The witness is an auditor's: its own key, outside the ledger.
+K_LOG="$DEMO/log.key" K_W1="$DEMO/witness-w1.key"
+key log@fingood "$K_LOG"
+enroll "$K_LOG" log@fingood log
+LOG_VKEY="$("$BIN" keys vkey --key "$K_LOG")"
+if [[ ! -f "$K_W1" ]]; then sb witness keygen --name audit.fingood.example/w1 --out "$K_W1" >/dev/null; fi
+W1_VKEY="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["vkey"])' "$K_W1")"
 # Alice (operator) signs by default; the others sign with --key.
 export SEALBOOK_KEY="$K_ALICE"
 
@@ -406,6 +418,16 @@ immediate_validation immediate immediate-validation || die "migration A: the imm
 sb doc add --kind validation-results --file "$DOCS/validation-immediate.txt" --title "Validation results: 0002"
 sb session close --outcome success --summary "0002_add_fee_index applied; immediate validation passed"
 
+say "   checkpoint: the log key signs the verified head; the witness (its own key and state) cosigns it"
+CP1="$DEMO/checkpoint-1.txt"
+sb checkpoint --key "$K_LOG" --out "$CP1" --force >/dev/null
+CP1_SIZE="$(sed -n 2p "$CP1")"
+W1_STATE="$DEMO/witness-w1-state"
+rm -rf "$W1_STATE" # a fresh witness on every run of the demo
+sb witness cosign --checkpoint "$CP1" --log-vkey "$LOG_VKEY" --key "$K_W1" --state "$W1_STATE" \
+    --accept-first --out "$DEMO/checkpoint-1-cosigned.txt" --force
+say "   checkpoint at seq $CP1_SIZE: $CP1 (cosigned: $DEMO/checkpoint-1-cosigned.txt)"
+
 # ---------------------------------------------------------------------------------------------
 say "5. migration B: 0003_split_balance_columns in production; validation fails, immediate rollback"
 unset ENVIRONMENT BACKUP_VERIFIED MIGRATION_AUDIT_ENABLED
@@ -478,11 +500,40 @@ sb session close --outcome aborted --summary "refused by the production gate: no
 unset SEALBOOK_SESSION
 
 # ---------------------------------------------------------------------------------------------
-say "7. verify the whole chain online, pinned to the root key; export a bundle and verify it offline"
-sb verify --trust-root "$ROOT_PK"
+say "7. anchor the history: a new checkpoint, cosigned by the witness only because it extends the first"
+CP2="$DEMO/checkpoint-2.txt"
+sb checkpoint --key "$K_LOG" --out "$CP2" --force >/dev/null
+CP2_SIZE="$(sed -n 2p "$CP2")"
+sb prove consistency --from "$CP1_SIZE" --to "$CP2_SIZE" --json >"$DEMO/consistency-$CP1_SIZE-$CP2_SIZE.json"
+sb witness cosign --checkpoint "$CP2" --log-vkey "$LOG_VKEY" --key "$K_W1" --state "$W1_STATE" \
+    --proof "$DEMO/consistency-$CP1_SIZE-$CP2_SIZE.json" --out "$DEMO/checkpoint-2-cosigned.txt" --force
+say "   checkpoint at seq $CP2_SIZE: $DEMO/checkpoint-2-cosigned.txt"
+
+# ---------------------------------------------------------------------------------------------
+say "8. verify as an auditor: the whole chain against the cosigned checkpoint; then only what came after the first"
+sb verify --trust-root "$ROOT_PK" --checkpoint "$DEMO/checkpoint-2-cosigned.txt" --log-vkey "$LOG_VKEY" \
+    --witness-vkey "$W1_VKEY" --quorum 1
+sb verify --trust-root "$ROOT_PK" --since "$CP1" --log-vkey "$LOG_VKEY"
 BUNDLE="$DEMO/fingood-demo.bundle"
 sb export --out "$BUNDLE" --force
-sb verify --bundle "$BUNDLE" --trust-root "$ROOT_PK"
+sb verify --bundle "$BUNDLE" --trust-root "$ROOT_PK" --log-vkey "$LOG_VKEY"
+EVIDENCE="$DEMO/evidence-session-b.jsonl"
+sb export --session "$SESSION_B" --out "$EVIDENCE" --force
+sb verify --evidence "$EVIDENCE" --trust-root "$ROOT_PK" --log-vkey "$LOG_VKEY"
+
+# ---------------------------------------------------------------------------------------------
+say "9. the auditor's reports: each session, the period, the incident (Markdown and HTML)"
+REPORTS="$DEMO/reports"
+mkdir -p "$REPORTS"
+PERIOD_DAY="$(date -u +%Y-%m-%d)"
+for fmt in md html; do
+    sb report session "$SESSION_A" --trust-root "$ROOT_PK" --format "$fmt" --out "$REPORTS/session-a.$fmt" --force
+    sb report session "$SESSION_B" --trust-root "$ROOT_PK" --format "$fmt" --out "$REPORTS/session-b.$fmt" --force
+    sb report session "$SESSION_C" --trust-root "$ROOT_PK" --format "$fmt" --out "$REPORTS/session-c.$fmt" --force
+    sb report compliance --framework all --from "$PERIOD_DAY" --to "$PERIOD_DAY" --trust-root "$ROOT_PK" \
+        --format "$fmt" --out "$REPORTS/compliance-$PERIOD_DAY.$fmt" --force
+    sb report incident "$INCIDENT" --trust-root "$ROOT_PK" --format "$fmt" --out "$REPORTS/incident.$fmt" --force
+done
 HEAD_JSON="$("$BIN" head --json)"
 CURRENT="$("${ALEMBIC[@]}" current 2>/dev/null | tr -d '\n')"
 
@@ -492,9 +543,14 @@ Done. Where everything is:
   sealbook binary      $BIN
   embedded PostgreSQL  $SEALBOOK_HOME/pg   ($("$BIN" db status | sed 's/.*: //'))
   password             $SEALBOOK_HOME/pg/password  (mode 0600; never printed)
-  keys                 $DEMO/{root,alice,bob,carol,ci}.key  (mode 0600)
+  keys                 $DEMO/{root,alice,bob,carol,ci,log,witness-w1}.key  (mode 0600)
   root public key      $ROOT_PK   (pin it: --trust-root)
-  bundle               $BUNDLE
+  bundle               $BUNDLE  (carries the checkpoint at seq $CP2_SIZE)
+  evidence package     $EVIDENCE  (session B, with inclusion proofs)
+  checkpoints          $CP1, $DEMO/checkpoint-2-cosigned.txt
+  log vkey             $LOG_VKEY
+  witness vkey         $W1_VKEY  (state: $W1_STATE)
+  reports              $REPORTS  (sessions A, B, C; the period $PERIOD_DAY; the incident)
   virtualenv           $VENV  (alembic, SQLAlchemy, psycopg)
   demo database        $DEMO_DB_SHOWN  (alembic at $CURRENT)
   documents, backups   $DEMO/docs, $DEMO/backups
@@ -504,5 +560,6 @@ Done. Where everything is:
   incident, level 2    $INCIDENT
   head                 seq $(jget seq <<<"$HEAD_JSON"), chainHash $(jget chainHash <<<"$HEAD_JSON")
 Look at a session with: $BIN session show $SESSION_B
+Next time, verify only what came after: $BIN verify --since last --trust-root $ROOT_PK
 Stop the database with: $BIN db stop
 TXT

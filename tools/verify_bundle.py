@@ -2,13 +2,16 @@
 """Independent verifier of Sealbook bundle/1 files, written from docs/FORMAT.md alone.
 
 A cross-check tool, not part of the product: it re-implements format v1 (docs/FORMAT.md
-sections 1-8) in Python so that `sealbook verify` can be compared with a second, independent
-implementation (tools/crosscheck.sh). Section numbers in comments refer to docs/FORMAT.md.
+sections 1-8), the checkpoint a bundle carries (section 6.5) and the parts of section 12 it
+needs (signed notes, checkpoints, the RFC 6962 tree and its proofs) in Python so that
+`sealbook verify` can be compared with a second, independent implementation
+(tools/crosscheck.sh). Section numbers in comments refer to docs/FORMAT.md.
+tools/verify_evidence.py builds on this module for evidence packages (section 12.7).
 
 Requirements: Python 3.11, the standard library, `cryptography` (Ed25519, via OpenSSL) and
 `rfc8785` (JSON Canonicalization Scheme). See tools/README.md for a venv.
 
-Usage: verify_bundle.py BUNDLE [--trust-root BASE64] [--all] [--json]
+Usage: verify_bundle.py BUNDLE [--trust-root BASE64] [--log-vkey VKEY] [--all] [--json]
 Exit: 0 the bundle verifies; 1 it does not (or it is not a bundle); 2 usage or unreadable file.
 """
 
@@ -308,6 +311,293 @@ class KeyRecord:
 
 
 # ---------------------------------------------------------------------------------------------
+# §12.2 signed notes (c2sp.org/signed-note) and checkpoints (c2sp.org/tlog-checkpoint)
+
+NOTE_MAX_BYTES = 1 << 20
+NOTE_MAX_SIGNATURES = 100
+EM_DASH_SPACE = "\u2014 ".encode()
+# Unicode White_Space: a key name holds none of these (nor "+", nor a control character).
+WHITE_SPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {chr(c) for c in range(0x2000, 0x200B)}
+RE_DECIMAL63 = re.compile(r"0|[1-9][0-9]{0,18}")
+
+
+class NoteError(ValueError):
+    pass
+
+
+def key_name_ok(name: str) -> bool:
+    return bool(name) and not any(c == "+" or c in WHITE_SPACE or ord(c) < 0x20 for c in name)
+
+
+@dataclass
+class Note:
+    text: bytes  # the note text, ending with its newline
+    signatures: list[tuple[str, int, bytes]]  # (key name, key ID, signature bytes after the key ID)
+
+
+def parse_note(data: bytes) -> Note:
+    """c2sp.org/signed-note: a text ending in LF, a blank line, one or more signature lines
+    "— <name> <base64(key ID (4 bytes) || signature)>", each ending in LF."""
+    if len(data) > NOTE_MAX_BYTES:
+        raise NoteError("note over 1 MiB")
+    try:
+        data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise NoteError("note is not UTF-8") from None
+    if any(b < 0x20 and b != 0x0A for b in data):
+        raise NoteError("control character in the note")
+    split = data.rfind(b"\n\n")
+    if split < 0:
+        raise NoteError("no blank line between text and signatures")
+    text, block = data[:split + 1], data[split + 2:]
+    if not block:
+        raise NoteError("no signature line")
+    if not block.endswith(b"\n"):
+        raise NoteError("the last signature line does not end in a newline")
+    lines = block[:-1].split(b"\n")
+    if len(lines) > NOTE_MAX_SIGNATURES:
+        raise NoteError("too many signatures")
+    sigs: list[tuple[str, int, bytes]] = []
+    for line in lines:
+        if not line.startswith(EM_DASH_SPACE):
+            raise NoteError("malformed signature line")
+        rest = line[len(EM_DASH_SPACE):]
+        space = rest.find(b" ")
+        if space < 0:
+            raise NoteError("malformed signature line")
+        name = rest[:space].decode("utf-8")
+        if not key_name_ok(name):
+            raise NoteError("invalid key name")
+        encoded = rest[space + 1:]
+        if not encoded:
+            raise NoteError("malformed signature line")
+        raw = b64_strict(encoded.decode("utf-8"))
+        if raw is None:
+            raise NoteError("signature is not canonical base64")
+        if len(raw) < 5:
+            raise NoteError("signature too short")
+        kid = int.from_bytes(raw[:4], "big")
+        if any(n == name and k == kid for n, k, _ in sigs):
+            raise NoteError("two signatures by the same key")
+        sigs.append((name, kid, raw[4:]))
+    return Note(text, sigs)
+
+
+@dataclass
+class CheckpointText:
+    origin: str
+    size: int
+    root: bytes
+    extensions: list[str]
+
+
+def parse_checkpoint(text: bytes) -> CheckpointText:
+    """c2sp.org/tlog-checkpoint: origin, size (decimal, no leading zeros, <= 2^63-1), base64 of
+    the 32-byte root, then non-empty extension lines; every line ends in LF."""
+    if not text.endswith(b"\n"):
+        raise NoteError("checkpoint text does not end in a newline")
+    lines = text[:-1].decode("utf-8").split("\n")
+    if len(lines) < 3:
+        raise NoteError("checkpoint text has fewer than 3 lines")
+    if not lines[0]:
+        raise NoteError("empty origin")
+    if RE_DECIMAL63.fullmatch(lines[1]) is None or int(lines[1]) > INT64_MAX:
+        raise NoteError("invalid tree size")
+    root = b64_strict(lines[2])
+    if root is None or len(root) != 32:
+        raise NoteError("invalid root hash")
+    if any(not l for l in lines[3:]):
+        raise NoteError("empty extension line")
+    return CheckpointText(lines[0], int(lines[1]), root, lines[3:])
+
+
+def note_key_id(name: str, key_type: int, public_key: bytes) -> int:
+    """§12.2: the first 4 bytes of SHA-256(name || 0x0A || type || public key), big-endian."""
+    return int.from_bytes(hashlib.sha256(name.encode() + b"\n" + bytes([key_type]) + public_key).digest()[:4], "big")
+
+
+@dataclass
+class NoteVerifier:
+    name: str
+    key_id: int
+    public_key: bytes
+    label: str  # how a report names it: the ledger key id, or the vkey
+
+
+def parse_vkey(vkey: str) -> NoteVerifier:
+    """<name>+<8 lowercase hex key ID>+<base64(0x01 || 32-byte public key)>."""
+    parts = vkey.split("+", 2)
+    if len(parts) != 3 or not key_name_ok(parts[0]) or re.fullmatch(r"[0-9a-f]{8}", parts[1]) is None:
+        raise NoteError("not <name>+<hex key ID>+<base64 key>")
+    raw = b64_strict(parts[2])
+    if raw is None or len(raw) != 33 or raw[0] != 0x01:
+        raise NoteError("the key is not base64 of 0x01 and a 32-byte Ed25519 key")
+    kid = note_key_id(parts[0], 0x01, raw[1:])
+    if kid != int(parts[1], 16):
+        raise NoteError("the key ID is not the one its name and key give")
+    return NoteVerifier(parts[0], kid, raw[1:], vkey)
+
+
+def note_verified_by(note: Note, verifiers: list[NoteVerifier]) -> list[NoteVerifier]:
+    """c2sp.org/signed-note: signatures by unknown keys are ignored; one by a known key (same
+    name and key ID) must verify over the text, else the note is refused; at least one must."""
+    known = {(v.name, v.key_id): v for v in verifiers}
+    verified = []
+    for name, kid, sig in note.signatures:
+        v = known.get((name, kid))
+        if v is None:
+            continue
+        if not ed25519_verify(v.public_key, sig, note.text):
+            raise NoteError(f"the signature by known key {name}+{kid:08x} does not verify")
+        verified.append(v)
+    if not verified:
+        raise NoteError("no signature by a known key")
+    return verified
+
+
+def ledger_origin(genesis_body: dict[str, Any], genesis_event_hash: bytes) -> str:
+    """§12.2: data.origin when it is a string, else sealbook.ledger/<ledger>/<hex of 8 bytes>."""
+    o = genesis_body["data"].get("origin")
+    if isinstance(o, str):
+        return o
+    return f"sealbook.ledger/{genesis_body['ledger']}/{genesis_event_hash[:8].hex()}"
+
+
+def extension(cp: CheckpointText, prefix: str) -> tuple[str, str | None]:
+    """("absent", None), ("malformed", None) (also when the line is there twice), ("value", rest)."""
+    found = [l for l in cp.extensions if l.startswith(prefix)]
+    if not found:
+        return ("absent", None)
+    if len(found) > 1:
+        return ("malformed", None)
+    return ("value", found[0][len(prefix):])
+
+
+def chain_binding(cp: CheckpointText) -> tuple[str, bytes | None]:
+    kind, rest = extension(cp, "sealbook-chain ")
+    if kind != "value":
+        return (kind, None)
+    h = hex32(rest)
+    return ("value", h) if h is not None else ("malformed", None)
+
+
+def keys_binding(cp: CheckpointText) -> tuple[str, tuple[int, bytes] | None]:
+    kind, rest = extension(cp, "sealbook-keys ")
+    if kind != "value":
+        return (kind, None)
+    parts = rest.split(" ")
+    if len(parts) != 2 or RE_DECIMAL63.fullmatch(parts[0]) is None or int(parts[0]) > MAX_SAFE_INTEGER or hex32(parts[1]) is None:
+        return ("malformed", None)
+    return ("value", (int(parts[0]), hex32(parts[1])))
+
+
+def log_key_verifiers(keys: dict[str, KeyRecord], origin: str, size: int) -> list[NoteVerifier]:
+    """§12.2, §6.5: keys with role log as the first `size` entries leave them: enrolled at a seq
+    <= size and not revoked at a seq <= size; named by the origin."""
+    if not key_name_ok(origin):
+        return []
+    return [NoteVerifier(origin, note_key_id(origin, 0x01, r.public_key), r.public_key, kid)
+            for kid, r in sorted(keys.items())
+            if "log" in r.roles and r.enrolled_at <= size and (r.revoked_at is None or r.revoked_at > size)]
+
+
+def checkpoint_signers(note: Note, log_key: NoteVerifier | None, keys: dict[str, KeyRecord], origin: str,
+                       size: int) -> tuple[list[str] | None, str]:
+    """The checkpoint's signature: by --log-vkey when given, else by a log key of the history."""
+    verifiers = [log_key] if log_key is not None else log_key_verifiers(keys, origin, size)
+    if not verifiers:
+        return None, f"no key held role log after the first {size} entries"
+    try:
+        return [v.label for v in note_verified_by(note, verifiers)], ""
+    except NoteError as e:
+        return None, f"not signed by a log key: {e}"
+
+
+# ---------------------------------------------------------------------------------------------
+# §12.1, §12.3 the RFC 6962 tree (RFC 9162 §2.1) and its proofs
+
+
+def leaf_hash(event_hash: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + event_hash).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def tree_root(leaves: list[bytes]) -> bytes:
+    """MTH over leaf hashes (RFC 9162 §2.1.1), computed bottom-up: the complete subtrees of
+    the range, largest first, folded right to left."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    stack: list[tuple[int, bytes]] = []  # (height, hash) of complete subtrees, left to right
+    for leaf in leaves:
+        h, height = leaf, 0
+        while stack and stack[-1][0] == height:
+            h = node_hash(stack.pop()[1], h)
+            height += 1
+        stack.append((height, h))
+    root = stack[-1][1]
+    for _, h in reversed(stack[:-1]):
+        root = node_hash(h, root)
+    return root
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, path: list[bytes], root: bytes) -> bool:
+    """RFC 9162 §2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+def verify_consistency(size1: int, size2: int, path: list[bytes], root1: bytes, root2: bytes) -> bool:
+    """RFC 9162 §2.1.4.2, for 0 < size1 <= size2; equal sizes need an empty path and equal roots."""
+    if not 0 < size1 <= size2:
+        return False
+    if size1 == size2:
+        return not path and root1 == root2
+    if not path:
+        return False
+    path = list(path)
+    if size1 & (size1 - 1) == 0:  # an exact power of 2
+        path.insert(0, root1)
+    fn, sn = size1 - 1, size2 - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return fr == root1 and sr == root2 and sn == 0
+
+
+# ---------------------------------------------------------------------------------------------
 # §2 body rules
 
 
@@ -392,6 +682,7 @@ class BundleRefused(Exception):
 class Header:
     ledger: str
     to: int
+    checkpoint: str | None = None  # §6.5: the signed note the bundle carries
 
 
 def parse_header(line: bytes) -> Header:
@@ -413,7 +704,9 @@ def parse_header(line: bytes) -> Header:
         raise BundleRefused("header: chainHashBefore must be 64 zeros")
     if not is_time(h.get("exportedAt")):
         raise BundleRefused("header: exportedAt must be a time")
-    return Header(h["ledger"], h["to"])
+    if "checkpoint" in h and not isinstance(h["checkpoint"], str):
+        raise BundleRefused("header: checkpoint must be a string (a signed note)")
+    return Header(h["ledger"], h["to"], h.get("checkpoint"))
 
 
 def read_lines(path: str) -> list[bytes]:
@@ -554,6 +847,13 @@ class Verifier:
     root_keys: list[str] = field(default_factory=list)
     signer_key_id: str | None = None
     chain_unknown: bool = False
+    # §6.5: what the carried checkpoint of size `watch` is checked against, from entries that
+    # verified: the genesis, the leaves and the chain hash up to it, and the keys stream there.
+    watch: int = 0
+    genesis: tuple[dict[str, Any], bytes] | None = None
+    leaves: list[bytes] = field(default_factory=list)
+    chain_at_watch: bytes | None = None
+    keys_at_watch: tuple[int, bytes] = (0, ZERO32)
 
     @property
     def finished(self) -> bool:
@@ -619,6 +919,14 @@ class Verifier:
             self.prev_chain = chain if chain_known else d.recorded_chain_hash
             assert d.body is not None
             self.streams[d.body["stream"]] = (d.body["streamSeq"], d.computed_event_hash)
+            if seq == 1:
+                self.genesis = (d.body, d.computed_event_hash)
+            if seq <= self.watch:
+                self.leaves.append(leaf_hash(d.computed_event_hash))
+                if d.body["stream"] == KEYS_STREAM:
+                    self.keys_at_watch = (d.body["streamSeq"], d.computed_event_hash)
+            if seq == self.watch:
+                self.chain_at_watch = self.prev_chain
 
     def check_genesis(self, d: Decoded) -> tuple[str, str] | None:
         """V3a; any failure is fatal."""
@@ -703,12 +1011,72 @@ class Verifier:
         return None
 
 
-def verify(path: str, trust_root: bytes | None, report_all: bool) -> tuple[Header, Verifier, bool]:
+@dataclass
+class Carried:
+    """§6.5: the checkpoint a bundle carries and what became of it."""
+    note: Note | None
+    cp: CheckpointText | None
+    problem: str
+    checked: bool = False
+    signed_by: list[str] = field(default_factory=list)
+
+    def json(self) -> dict[str, Any]:
+        return {"size": self.cp.size if self.cp else None,
+                "root": base64.b64encode(self.cp.root).decode() if self.cp else None,
+                "checked": self.checked, "anchored": self.checked and bool(self.signed_by), "signedBy": self.signed_by}
+
+
+def read_carried(text: str) -> Carried:
+    try:
+        note = parse_note(text.encode("utf-8"))
+        cp = parse_checkpoint(note.text)
+    except (NoteError, UnicodeError) as e:
+        return Carried(None, None, f"it is not a signed checkpoint: {e}")
+    if cp.size == 0:
+        return Carried(note, None, "it is a checkpoint of the empty tree, which anchors nothing")
+    return Carried(note, cp, "")
+
+
+def judge_carried(c: Carried, header: Header, v: Verifier, log_key: NoteVerifier | None) -> Failure | None:
+    """§6.5 C1-C7, against a bundle every entry of which verified: the first that fails."""
+    c.checked = True
+
+    def failed(seq: int, detail: str, stream: str | None = None) -> Failure:
+        return Failure(seq, None, stream, "checkpoint-mismatch", "the bundle's checkpoint: " + detail)
+    if c.cp is None or c.note is None:  # C1
+        return failed(header.to, c.problem)
+    n = c.cp.size
+    if n > header.to:  # C2
+        return failed(header.to + 1, f"it covers seq 1...{n} but the bundle ends at seq {header.to}")
+    assert v.genesis is not None
+    origin = ledger_origin(*v.genesis)
+    if c.cp.origin != origin:  # C3
+        return failed(n, f'it is for log "{c.cp.origin}", not this ledger\'s "{origin}"')
+    signers, why = checkpoint_signers(c.note, log_key, v.keys, origin, n)  # C4
+    if signers is None:
+        return failed(n, why)
+    if tree_root(v.leaves[:n]) != c.cp.root:  # C5
+        return failed(n, f"the tree of seq 1...{n} does not have the checkpoint's root")
+    kind, chain = chain_binding(c.cp)  # C6
+    if kind == "malformed" or (kind == "value" and chain != v.chain_at_watch):
+        return failed(n, "its sealbook-chain line is not the bundle's chain hash at its size")
+    kind, keys = keys_binding(c.cp)  # C7
+    if kind == "malformed" or (kind == "value" and keys != v.keys_at_watch):
+        return failed(n, "its sealbook-keys line is not the bundle's keys stream at its size", KEYS_STREAM)
+    c.signed_by = signers
+    return None
+
+
+def verify(path: str, trust_root: bytes | None, report_all: bool,
+           log_key: NoteVerifier | None = None) -> tuple[Header, Verifier, bool, Carried | None]:
     lines = read_lines(path)
     if not lines:
         raise BundleRefused(f"bundle {path} is empty")
     header = parse_header(lines[0])
     v = Verifier(header, trust_root, report_all)
+    carried = read_carried(header.checkpoint) if header.checkpoint is not None else None
+    if carried is not None and carried.cp is not None:
+        v.watch = carried.cp.size
     stopped_early = False
     for line_no, text in entry_lines(lines):
         if v.finished:
@@ -727,7 +1095,12 @@ def verify(path: str, trust_root: bytes | None, report_all: bool) -> tuple[Heade
         elif v.last_seq > header.to:
             v.failures.append(Failure(header.to + 1, None, None, "bundle-truncated",
                                       f"the header says the bundle ends at seq {header.to} but it holds entries up to seq {v.last_seq}"))
-    return header, v, stopped_early
+    # §6.5: the carried checkpoint, only when every entry verified.
+    if carried is not None and not v.failures:
+        f = judge_carried(carried, header, v, log_key)
+        if f is not None:
+            v.failures.append(f)
+    return header, v, stopped_early, carried
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -736,6 +1109,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Independent verifier of Sealbook bundle/1 files (docs/FORMAT.md).")
     ap.add_argument("bundle", help="the bundle file")
     ap.add_argument("--trust-root", metavar="BASE64", help="the pinned root public key (standard base64, 32 bytes)")
+    ap.add_argument("--log-vkey", metavar="VKEY", help="the log's verifier key: the carried checkpoint must be signed by it")
     ap.add_argument("--all", action="store_true", help="report every failing entry, not only the first")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = ap.parse_args(argv)
@@ -746,8 +1120,15 @@ def main(argv: list[str] | None = None) -> int:
         if root is None or len(root) != 32:
             sys.stderr.write("verify_bundle.py: --trust-root must be a 32-byte Ed25519 public key in standard base64\n")
             return 2
+    log_key = None
+    if args.log_vkey is not None:
+        try:
+            log_key = parse_vkey(args.log_vkey)
+        except NoteError as e:
+            sys.stderr.write(f"verify_bundle.py: --log-vkey is not a verifier key: {e}\n")
+            return 2
     try:
-        header, v, stopped = verify(args.bundle, root, args.all)
+        header, v, stopped, carried = verify(args.bundle, root, args.all, log_key)
     except OSError as e:
         sys.stderr.write(f"verify_bundle.py: cannot read {args.bundle}: {e.strerror}\n")
         return 2
@@ -764,6 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
             "ok": ok, "ledger": v.ledger, "entries": v.entries, "lastSeq": v.last_seq,
             "chainHash": v.prev_chain.hex(), "rootPinned": v.root_pinned, "rootKeys": v.root_keys,
             "failureCount": len(v.failures), "stoppedEarly": stopped,
+            "bundleCheckpoint": carried.json() if carried is not None else None,
             "failures": [{"seq": f.seq, "line": f.line, "stream": f.stream, "reason": f.reason, "detail": f.detail}
                          for f in v.failures],
         }, sort_keys=True, ensure_ascii=False))
@@ -771,6 +1153,8 @@ def main(argv: list[str] | None = None) -> int:
         if ok:
             print(f"OK: {v.entries} entries of ledger {v.ledger} verified (bundle {args.bundle})")
             print(f"head: seq {v.last_seq} chainHash {v.prev_chain.hex()}")
+            if carried is not None and carried.cp is not None:
+                print(f"anchored by checkpoint at size {carried.cp.size}, signed by {', '.join(carried.signed_by)}")
         else:
             n = len(v.failures)
             genesis_failed = v.failures[0].seq == 1 or v.failures[0].reason == "genesis-missing"

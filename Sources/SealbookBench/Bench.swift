@@ -57,6 +57,10 @@ struct BenchSizes: Sendable {
     var reportRuns: Int
     /// Alternating rounds of scenario 8 (read and decode, then rebuild).
     var rebuildRounds = 2
+    /// The two session lengths scenario 12 replays.
+    var replaySessionEvents = (1_000, 10_000)
+    /// Runs of each replay walk of scenario 12 (the median counts).
+    var replayRuns = 3
     /// Streams of the single-append scenario.
     var appendStreams = 100
 
@@ -75,7 +79,11 @@ struct BenchSizes: Sendable {
         }
         // At least two whole sessions per slot (1,000 slots from 200,000 events on).
         s.logStreams = min(1000, max(1, s.events / (2 * RunbookWorkload.sessionLength)))
-        if quick { s.rebuildRounds = 1 }
+        if quick {
+            s.rebuildRounds = 1
+            s.replaySessionEvents = (100, 1_000)
+            s.replayRuns = 1
+        }
         return s
     }
 
@@ -84,6 +92,8 @@ struct BenchSizes: Sendable {
             ("logEvents", .int(Int64(events))), ("memorySmallEvents", .int(Int64(memorySmall))),
             ("logStreams", .int(Int64(logStreams))), ("sessionLength", .int(Int64(RunbookWorkload.sessionLength))),
             ("reportSessionEvents", .int(Int64(reportSessionEvents))), ("reportRuns", .int(Int64(reportRuns))),
+            ("replaySessionEvents", .array([.int(Int64(replaySessionEvents.0)), .int(Int64(replaySessionEvents.1))])),
+            ("replayRuns", .int(Int64(replayRuns))),
             ("singleAppends", .int(Int64(singles))),
             ("singleAppendStreams", .int(Int64(appendStreams))), ("batchEvents", .int(Int64(batchEvents))),
             ("batchSize", .int(Int64(batch))), ("writers", .int(Int64(writers))), ("appendsPerWriter", .int(Int64(perWriter))),
@@ -416,6 +426,7 @@ struct Runner {
 
         scenarios += [s1, s2, s3, s7, s8]
         scenarios.append(reportScenario(keys: keys))
+        scenarios.append(replayScenario(keys: keys))
         report.scenarios = scenarios.sorted { $0.id < $1.id }
 
         report.header = [

@@ -350,20 +350,6 @@ enum ReportBench {
         }
         return run
     }
-
-    /// ``SessionReplay`` of the session cut at its `events`-th event (from a verified read of
-    /// the whole log, cut there).
-    static func replay(full: LedgerSnapshot, log: VerifiedLog, plan: RunbookWorkload.Plan, events: Int) throws
-        -> (seconds: Double, frames: Int)
-    {
-        let stored = log.events.filter { $0.body.stream == plan.stream }
-        let cut = stored[min(events, stored.count) - 1]
-        let snap = LedgerSnapshot(
-            ledger: full.ledger, headSeq: cut.seq, headChainHash: cut.chainHash, verification: full.verification,
-            events: log.events)
-        let (r, seconds) = try timed { try SessionReplay(session: plan.id, snapshot: snap) }
-        return (seconds, r.frames.count)
-    }
 }
 
 // MARK: - The scenarios
@@ -423,7 +409,7 @@ extension Runner {
     }
 
     /// Scenario 9: one long session in a ledger of its own, then every report of it in every
-    /// format, read → build → render, plus the CLI as a child and replay on prefixes.
+    /// format, read → build → render, plus the CLI as a child.
     func reportScenario(keys: Workload.Keys) -> ScenarioResult {
         let n = sizes.reportSessionEvents
         var s = ScenarioResult(
@@ -461,20 +447,6 @@ extension Runner {
                     "scenario 9: \(t.kind.rawValue) \(t.format.rawValue): \(String(format: "%.0f", t.total * 1000)) ms (render \(String(format: "%.0f", t.render * 1000)) ms), \(t.bytes) bytes\(t.cli.map { String(format: "; CLI %.0f ms", $0.seconds * 1000) } ?? "")"
                 )
             }
-            // Replay evaluates the projection again after every event of the session, so its time
-            // grows with the square of the session's length: measured on prefixes, each run only
-            // when the last one, scaled by the square of the lengths, predicts at most 8 s.
-            var replays: [BenchJSON] = []
-            var last: (events: Int, seconds: Double)?
-            let full = try ReportBench.snapshot(store)
-            let everything = try Ledger.read(.database, store: store, options: ReadOptions(selection: .all))
-            for k in Array(Set([250, 500, 1_000, 2_000, n].map { min($0, n) })).sorted() {
-                if let last, last.seconds * pow(Double(k) / Double(last.events), 2) > 8 { break }
-                let r = try ReportBench.replay(full: full, log: everything, plan: built.plan, events: k)
-                replays.append(.object([("events", .int(Int64(k))), ("frames", .int(Int64(r.frames))), ("seconds", .num(r.seconds, 3))]))
-                log("scenario 9: replay of the first \(grouped(Int64(k))) events: \(String(format: "%.2f", r.seconds)) s")
-                last = (k, r.seconds)
-            }
             s.details = [
                 ("sessionEvents", .int(Int64(n))), ("ledgerEntries", .int(v.entries)), ("buildSeconds", .num(buildSeconds, 2)),
                 ("verifySeconds", .num(verifySeconds, 3)), ("runsPerReport", .int(Int64(sizes.reportRuns))),
@@ -482,7 +454,7 @@ extension Runner {
                 ("slowestRenderMs", .ms(timings.map(\.render).max().map { $0 * 1000 })),
                 ("slowestCliMs", .ms(timings.compactMap(\.cli?.seconds).max().map { $0 * 1000 })),
                 ("verifyEntriesPerSec", .num(Double(v.entries) / verifySeconds)),
-                ("reports", .array(timings.map(\.json))), ("replay", .array(replays)),
+                ("reports", .array(timings.map(\.json))),
                 (
                     "how",
                     .string(

@@ -38,8 +38,7 @@ public enum LedgerCheckpoint {
     /// The ledger's origin: the genesis's `data.origin` when it names one, else
     /// `sealbook.ledger/<ledger id>/<hex of the first 8 bytes of the genesis eventHash>`.
     public static func origin(genesisBody body: EventBody, eventHash: Digest32) -> String {
-        if case .string(let o)? = body.data["origin"] { return o }
-        return "sealbook.ledger/\(body.ledger)/\(Hex.encode(Array(eventHash.bytes.prefix(8))))"
+        LedgerCheckpointRules.origin(genesisBody: body, eventHash: eventHash)
     }
 
     /// The checkpoint text for the tree of `size` entries.

@@ -9,11 +9,11 @@ struct CheckpointCommand: SealbookCommand {
         commandName: "checkpoint",
         abstract: "Sign a checkpoint of the log (C2SP tlog-checkpoint) with the log key, store it and print it.",
         discussion: """
-            The log is verified first — since the latest stored checkpoint signed by the same key, \\
-            else from seq 1 — and the checkpoint signs the RFC 6962 root computed from the \\
-            verified entries. The key must be enrolled with role log. The note's origin is the \\
-            ledger's (docs/FORMAT.md §12.2); its extension lines bind the chain hash and the keys \\
-            stream at that size. Give the note to witnesses and auditors, and keep it: verify \\
+            The log is verified first — since the latest stored checkpoint signed by the same key, \
+            else from seq 1 — and the checkpoint signs the RFC 6962 root computed from the \
+            verified entries. The key must be enrolled with role log. The note's origin is the \
+            ledger's (docs/FORMAT.md §12.2); its extension lines bind the chain hash and the keys \
+            stream at that size. Give the note to witnesses and auditors, and keep it: verify \
             --since it next time. --latest prints the latest stored checkpoint instead.
 
             Examples:

@@ -371,20 +371,28 @@ struct Replay: SealbookCommand {
             terminal = t
         }
         let snapshot = try source.snapshot(out, prior: Ledger.priorSelection(session: session))
+        // Frames are computed as they are shown: up to the one asked for, never past it.
         let replay = try SessionReplay(session: session, snapshot: snapshot)
-        var frame = replay.frames[replay.frames.count - 1]
+        var index = replay.count - 1
         if let at {
-            if let seq = Int64(at) { frame = try replay.frame(atSeq: seq) } else { frame = try replay.frame(atTime: at) }
+            if let seq = Int64(at) { index = try replay.index(atSeq: seq) } else { index = try replay.index(atTime: at) }
         }
         if let terminal {
-            terminal.walk(replay, from: at == nil ? 0 : frame.index)
+            terminal.walk(ReplayNavigator(replay), from: at == nil ? 0 : index)
             return
         }
         if out.json {
-            out.result(replay.json(only: at == nil ? nil : frame))
+            guard at == nil else {
+                out.result(replay.json(only: replay.frame(index)))
+                return
+            }
+            // Every frame, written as it is computed (the bytes out.result would print).
+            let stdout = FileHandle.standardOutput
+            replay.writeJSON { stdout.write(Data($0)) }
+            stdout.write(Data("\n".utf8))
             return
         }
-        FileHandle.standardOutput.write(Data(replay.text(at: frame).utf8))
+        FileHandle.standardOutput.write(Data(replay.text(at: replay.frame(index)).utf8))
     }
 }
 
@@ -466,8 +474,8 @@ final class Terminal {
         }
     }
 
-    /// Shows frame after frame until the user quits.
-    func walk(_ replay: SessionReplay, from start: Int) {
+    /// Shows frame after frame until the user quits; each is computed when first reached.
+    func walk(_ replay: ReplayNavigator, from start: Int) {
         raw()
         defer {
             restore()
@@ -475,38 +483,16 @@ final class Terminal {
         }
         var i = start
         while true {
-            draw(replay, i)
+            let (rows, cols) = size
+            emit(replay.screen(i, rows: rows, cols: cols))
             switch key() {
-            case .next: i = min(i + 1, replay.frames.count - 1)
+            case .next: i = min(i + 1, replay.count - 1)
             case .previous: i = max(i - 1, 0)
             case .first: i = 0
-            case .last: i = replay.frames.count - 1
+            case .last: i = replay.count - 1
             case .quit: return
             case .other: continue
             }
         }
-    }
-
-    private func draw(_ replay: SessionReplay, _ i: Int) {
-        let f = replay.frames[i]
-        let (rows, cols) = size
-        func clip(_ s: String) -> String { s.count > cols ? String(s.prefix(max(1, cols - 1))) + "…" : s }
-        var lines = replay.headingLines(f)
-        lines.append("")
-        lines.append(replay.eventLine(f))
-        lines.append("")
-        let changes = replay.changes(at: i)
-        lines.append("Changed by this event:")
-        lines += changes.isEmpty ? ["  (nothing in the projected state)"] : changes.map { "  \($0)" }
-        lines.append("")
-        lines.append("State after seq \(f.seq):")
-        lines += f.lines.map { "  \($0.key): \($0.value)" }
-        let footer = "[n/→] next  [p/←] previous  [g] first  [G] last  [q] quit    event \(i + 1)/\(replay.frames.count)"
-        let room = max(1, rows - 1)
-        if lines.count > room {
-            lines = Array(lines.prefix(room - 1)) + ["  … (\(lines.count - room + 1) more lines; see replay --at \(f.seq))"]
-        }
-        // Output processing stays on in raw mode, so "\n" still starts a new line.
-        emit("\u{1B}[H\u{1B}[2J" + lines.map(clip).joined(separator: "\n") + "\n" + "\u{1B}[7m" + clip(footer) + "\u{1B}[0m")
     }
 }

@@ -26,14 +26,16 @@ struct Sealbook: ParsableCommand {
             78 schema mismatch, 79 internal error, 80 card number refused, 82 production gate \
             closed, 83 claimed time too far from the database clock, 84 signature refused by the \
             database, 85 signature extension not available (init), 86 checkpoint malformed, \
-            87 checkpoint signature or quorum refused, 88 checkpoint of another log, 94 idempotency key reused for another event, 127 command \
-            could not be started; `run` exits with its command's code.
+            87 checkpoint signature or witness quorum does not check out, 88 checkpoint of another \
+            log, 89 proof file malformed, 90 witness: smaller tree, 91 witness: fork, 92 witness: \
+            bad consistency proof, 93 witness: state folder unusable, 94 idempotency key reused for \
+            another event, 127 command could not be started; `run` exits with its command's code.
             """,
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
             Validate.self, Run.self, Probe.self, Rollback.self, Traffic.self, Incident.self, GDPR.self, Monitor.self,
-            Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, CheckpointCommand.self, Export.self,
-            Head.self, DB.self,
+            Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, CheckpointCommand.self, Prove.self,
+            WitnessCommand.self, Export.self, Head.self, DB.self,
         ])
 
     /// Refuses invalid UTF-8 anywhere in the arguments before parsing them (exit 65): Swift

@@ -35,13 +35,25 @@ enum Exit: Int32, CaseIterable {
     /// `init`: the server has no signature extension (or cannot load it), and
     /// `--no-signature-extension` was not given.
     case signatureExtensionUnavailable = 85
-    /// A checkpoint that is not a well-formed signed note or tlog-checkpoint.
+    /// A checkpoint note that is not well formed (``CheckpointError/malformed(_:)``).
     case checkpointMalformed = 86
-    /// A checkpoint whose signature does not check out under the log key, or without the
-    /// quorum of witness cosignatures.
+    /// A checkpoint whose signature by the log key, or quorum of witness cosignatures, does not
+    /// check out (``CheckpointError/signature(_:)``, ``CheckpointError/quorum(needed:got:)``).
     case checkpointSignature = 87
-    /// A checkpoint of another log (origin).
+    /// A checkpoint of another log (``CheckpointError/origin(expected:got:)``).
     case checkpointOrigin = 88
+    /// A proof file that is not one, or holds the wrong number of hashes for its sizes.
+    case proofMalformed = 89
+    /// `witness cosign`: the checkpoint's tree is smaller than the one the witness cosigned.
+    case witnessSmallerTree = 90
+    /// `witness cosign`: the same size as the cosigned tree with another root.
+    case witnessFork = 91
+    /// `witness cosign`: the consistency proof is missing from the database, for other sizes or
+    /// roots, or does not verify.
+    case witnessBadProof = 92
+    /// `witness cosign`: the state folder is corrupt, holds another origin's or another
+    /// witness's state, cannot be written, or has no state for a first checkpoint.
+    case witnessState = 93
     /// An idempotency key reused for an event with another type, actor or data.
     case idempotencyConflict = 94
     /// As a shell does when a command cannot be found or run.
@@ -75,6 +87,11 @@ enum Exit: Int32, CaseIterable {
         case .checkpointMalformed: "checkpoint-malformed"
         case .checkpointSignature: "checkpoint-signature"
         case .checkpointOrigin: "checkpoint-origin"
+        case .proofMalformed: "proof-malformed"
+        case .witnessSmallerTree: "witness-smaller-tree"
+        case .witnessFork: "witness-fork"
+        case .witnessBadProof: "witness-bad-proof"
+        case .witnessState: "witness-state"
         case .idempotencyConflict: "idempotency-conflict"
         case .commandNotStarted: "command-not-started"
         }
@@ -139,19 +156,6 @@ struct CLIError: Error {
                 self.init(.usage, e.description)
             case .template: self.init(.inputUnreadable, e.description)
             }
-        case let e as CheckpointError:
-            switch e {
-            case .malformed: self.init(.checkpointMalformed, e.description)
-            case .signature, .quorum: self.init(.checkpointSignature, e.description)
-            case .origin: self.init(.checkpointOrigin, e.description)
-            case .notALogKey: self.init(.keyRefused, e.description)
-            case .unreadable: self.init(.inputUnreadable, e.description)
-            }
-        case let e as FileOutputError:
-            switch e {
-            case .exists: self.init(.outputExists, e.description)
-            case .notARegularFile, .cannotWrite: self.init(.inputUnreadable, e.description)
-            }
         case let e as ReconcileError:
             switch e {
             case .targetUnavailable: self.init(.databaseUnavailable, e.description)
@@ -178,6 +182,43 @@ struct CLIError: Error {
             case .unreadable, .empty, .lineTooLong: self.init(.inputUnreadable, e.description)
             case .malformedHeader: self.init(.verificationFailed, e.description)
             }
+        case let e as CheckpointError:
+            switch e {
+            case .malformed: self.init(.checkpointMalformed, e.description)
+            case .signature, .quorum: self.init(.checkpointSignature, e.description)
+            case .origin: self.init(.checkpointOrigin, e.description)
+            case .notALogKey: self.init(.keyRefused, e.description)
+            case .unreadable: self.init(.inputUnreadable, e.description)
+            }
+        case let e as ProofError:
+            switch e {
+            case .malformed: self.init(.proofMalformed, "not a valid proof file: " + e.description)
+            case .rootMismatch, .logTooShort: self.init(.verificationFailed, e.description)
+            }
+        case let e as WitnessError:
+            switch e {
+            case .smallerTree: self.init(.witnessSmallerTree, e.description)
+            case .fork: self.init(.witnessFork, e.description)
+            case .badProof: self.init(.witnessBadProof, e.description)
+            case .state: self.init(.witnessState, e.description)
+            case .proofNeeded: self.init(.usage, e.description)
+            }
+        case let e as WitnessKeyError:
+            switch e {
+            case .exists: self.init(.outputExists, e.description)
+            case .invalidName: self.init(.usage, e.description)
+            default: self.init(.inputUnreadable, e.description)
+            }
+        case let e as FileOutputError:
+            switch e {
+            // An existing directory or symlink at an output path is never replaced: as for an
+            // existing file without --force, 73.
+            case .exists, .notARegularFile: self.init(.outputExists, e.description)
+            case .cannotWrite: self.init(.inputUnreadable, e.description)
+            }
+        // The stored tree gives a proof that does not verify against its own root.
+        case let e as MerkleError: self.init(.verificationFailed, "the stored tree gives no valid proof: \(e.description)")
+        case let e as NoteError: self.init(.checkpointMalformed, e.description)
         case let e as EmbeddedClusterError: self.init(.databaseUnavailable, e.description)
         case let e as RunbookError: self.init(.invalidEvent, e.description)
         case let e as CryptoError: self.init(.usage, e.description)
@@ -191,7 +232,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "PostgreSQL URL of the ledger database. Default: $SEALBOOK_DATABASE_URL, then libpq's PG* variables, then the embedded local cluster (./.sealbook or $SEALBOOK_HOME).",
+            "PostgreSQL URL of the ledger database (any user can read it with ps: keep its password in ~/.pgpass or the URL in $SEALBOOK_DATABASE_URL). Default: $SEALBOOK_DATABASE_URL, then libpq's PG* variables, then the embedded local cluster (./.sealbook or $SEALBOOK_HOME).",
             valueName: "url"))
     var databaseURL: String?
 

@@ -3,6 +3,7 @@ import Foundation
 import SealbookCore
 import SealbookKit
 import SealbookPostgres
+import SealbookRunbook
 
 struct Verify: SealbookCommand {
     static let configuration = CommandConfiguration(
@@ -26,17 +27,28 @@ struct Verify: SealbookCommand {
             After a verification that passes, the latest checkpoint stored in the database that \
             checks out against the verified entries is kept as this machine's last verified one.
 
+            A bundle that carries a checkpoint (sealbook export writes the latest one that fits) \
+            is checked against it too: signed by a key with role log in the bundle's own key \
+            history (or by --log-vkey), and the bundle's tree at its size has its root.
+
+            --evidence FILE verifies an evidence package (sealbook export --session) offline: \
+            each event and key event against the package's checkpoint by its inclusion proof, the \
+            keys stream the checkpoint binds, and the session's stream links and signatures. It \
+            stops at the first failure.
+
             Examples:
               sealbook verify --trust-root 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
               sealbook verify --checkpoint cp-0412.txt --log-vkey "$LOG_VKEY" --witness-vkey "$W1" --quorum 1
               sealbook verify --since last
               sealbook verify --bundle ledger.bundle --trust-root 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= --all --json
+              sealbook verify --evidence 2024_01_15_add_fee_index.evidence --trust-root 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=
             """)
 
     @Option(name: .customLong("trust-root"), help: ArgumentHelp("The root public key (base64), pinned out of band.", valueName: "pubkey"))
     var trustRoot: String?
     @Flag(help: "Report every failing entry, not only the first.") var all = false
     @Option(help: ArgumentHelp("Verify this bundle file offline; no database is used.", valueName: "file")) var bundle: String?
+    @Option(help: ArgumentHelp("Verify this evidence package offline; no database is used.", valueName: "file")) var evidence: String?
     @OptionGroup var anchor: CheckpointOptions
     @Option(
         help: ArgumentHelp(
@@ -50,6 +62,10 @@ struct Verify: SealbookCommand {
         if bundle != nil && database.databaseURL != nil {
             throw ValidationError("--bundle verifies offline; do not combine it with --database-url")
         }
+        if evidence != nil && (bundle != nil || database.databaseURL != nil || since != nil || anchor.checkpoint != nil) {
+            throw ValidationError(
+                "--evidence verifies one package offline against the checkpoint it carries; do not combine it with --bundle, --database-url, --since or --checkpoint")
+        }
         if since != nil && (anchor.checkpoint != nil || bundle != nil) {
             throw ValidationError("--since verifies the database from a checkpoint; do not combine it with --checkpoint or --bundle")
         }
@@ -61,17 +77,20 @@ struct Verify: SealbookCommand {
 
     func perform(_ out: Output) throws {
         let root = try parseTrustRoot(trustRoot ?? ProcessInfo.processInfo.environment["SEALBOOK_TRUST_ROOT"])
+        if let evidence { return try verifyEvidence(evidence, root: root, out: out) }
         let progress = out.progress("verifying")
         var report: VerificationReport
         var source = "database"
         var anchoredBy: TrustedCheckpoint?
         var since: TrustedCheckpoint?
+        var carried: CarriedCheckpoint?
         if let bundle {
             let cp = try anchor.trusted()
-            let (_, r) = try BundleVerifier.verify(
+            let v = try BundleVerifier.verifyBundle(
                 path: bundle, options: VerifyOptions(trustRoot: root, reportAll: all), keepRootsAt: cp.map { [$0.size] } ?? [],
-                progress: progress.update)
-            report = r
+                logKey: try anchor.logVerifier(), progress: progress.update)
+            report = v.report
+            carried = v.checkpoint
             if let cp {
                 report = Ledger.judge(report, against: cp)
                 anchoredBy = cp
@@ -108,13 +127,13 @@ struct Verify: SealbookCommand {
             }
         }
         progress.done()
-        print(report: report, source: source, pinned: root, anchoredBy: anchoredBy, since: since, out: out)
+        print(report: report, source: source, pinned: root, anchoredBy: anchoredBy, since: since, carried: carried, out: out)
         if !report.isValid { throw ExitCode(Exit.verificationFailed.rawValue) }
     }
 
     func print(
         report r: VerificationReport, source: String, pinned: Ed25519.PublicKey?, anchoredBy: TrustedCheckpoint?,
-        since: TrustedCheckpoint?, out: Output
+        since: TrustedCheckpoint?, carried: CarriedCheckpoint?, out: Output
     ) {
         if r.isValid {
             if let since {
@@ -127,6 +146,10 @@ struct Verify: SealbookCommand {
                 out.line("checkpoint: size \(anchoredBy.size) matches the log's tree (root \(Base64.encode(anchoredBy.root.bytes)))"
                     + (anchoredBy.witnesses.isEmpty ? "" : ", cosigned by \(anchoredBy.witnesses.map(\.name).joined(separator: ", "))"))
             }
+            if let carried, carried.anchored, let size = carried.size, let root = carried.root {
+                out.line(
+                    "anchored by checkpoint at size \(size) (root \(Base64.encode(root.bytes))), signed by \(carried.signedBy.joined(separator: ", "))")
+            }
         } else {
             let genesisFailed = r.failures.first.map { $0.seq == 1 || $0.reason == .genesisMissing } ?? false
             let stop =
@@ -134,6 +157,9 @@ struct Verify: SealbookCommand {
             out.line("FAILED: \(r.failureCount) entr\(r.failureCount == 1 ? "y does" : "ies do") not verify (\(source))\(stop)")
             for f in r.failures { out.line("  \(f)") }
             if r.failureCount > r.failures.count { out.line("  … and \(r.failureCount - r.failures.count) more") }
+            if let carried, !carried.checked {
+                out.line("checkpoint: the bundle carries one\(carried.size.map { " at size \($0)" } ?? ""); not checked, as the bundle does not verify")
+            }
         }
         if r.rootPinned {
             out.line("root: pinned, genesis signed by \(pinned!.keyID)")
@@ -155,6 +181,7 @@ struct Verify: SealbookCommand {
                         ])
                     } ?? .null
                 ),
+                ("bundleCheckpoint", carried.map(carriedJSON) ?? .null),
                 ("failureCount", .int(Int64(r.failureCount))), ("stoppedEarly", .bool(r.stoppedEarly)),
                 (
                     "failures",
@@ -169,6 +196,71 @@ struct Verify: SealbookCommand {
                 ),
             ]))
     }
+}
+
+extension Verify {
+    /// `verify --evidence FILE`: one package, offline, up to its first failure.
+    func verifyEvidence(_ path: String, root: Ed25519.PublicKey?, out: Output) throws {
+        let header: EvidenceHeader
+        let r: EvidenceReport
+        do { (header, r) = try Ledger.verifyEvidence(path: path, trustRoot: root, logKey: try anchor.logVerifier()) } catch let e as EvidenceError {
+            switch e {
+            case .unreadable, .empty: throw CLIError(.inputUnreadable, e.description)
+            case .malformedHeader: throw CLIError(.verificationFailed, e.description)
+            }
+        }
+        let source = "evidence \(path)"
+        if let f = r.failure {
+            out.line("FAILED: the evidence package does not verify (\(source)); a package is judged up to its first failure")
+            out.line("  \(f)")
+        } else {
+            let first = r.lastEvent.map { "up to seq \($0.seq), streamSeq \($0.streamSeq)" } ?? ""
+            out.line("OK: \(r.events) events of stream \(header.stream) in ledger \(r.ledger ?? "?") verified, \(first) (\(source))")
+            if let c = r.checkpoint, let size = c.size, let cpRoot = c.root {
+                out.line(
+                    "anchored by checkpoint at size \(size) (root \(Base64.encode(cpRoot.bytes))), signed by \(c.signedBy.joined(separator: ", "));"
+                        + " each entry's inclusion proof leads to its root")
+            }
+            out.line("a package cannot show that the stream has no events after seq \(r.checkpoint?.size ?? 0) or that none was left out after its last one (docs/FORMAT.md §12.7)")
+        }
+        if r.rootPinned {
+            out.line("root: pinned, genesis signed by \(root!.keyID)")
+        } else if root == nil {
+            out.line("WARNING: the root was not pinned; anyone could have made this package. Pass --trust-root <root public key> to check the genesis.")
+        }
+        out.result(
+            .obj([
+                ("ok", .bool(r.isValid)), ("source", .string(source)), ("ledger", r.ledger.map(JSONValue.string) ?? .null),
+                ("stream", .string(header.stream)), ("entries", .int(r.entries)), ("events", .int(r.events)),
+                (
+                    "lastEvent",
+                    r.lastEvent.map { .obj([("seq", .int($0.seq)), ("streamSeq", .int($0.streamSeq))]) } ?? .null
+                ),
+                ("checkpoint", r.checkpoint.map(carriedJSON) ?? .null),
+                ("rootPinned", .bool(r.rootPinned)), ("rootKeys", .array(r.rootKeys.map { .string($0) })),
+                ("failureCount", .int(r.failure == nil ? 0 : 1)),
+                (
+                    "failures",
+                    .array(
+                        (r.failure.map { [$0] } ?? []).map { f in
+                            .obj([
+                                ("seq", .int(f.seq)), ("line", f.line.map { .int(Int64($0)) } ?? .null),
+                                ("stream", f.stream.map(JSONValue.string) ?? .null), ("reason", .string(f.reason.rawValue)),
+                                ("detail", .string(f.detail)),
+                            ])
+                        })
+                ),
+            ]))
+        if !r.isValid { throw ExitCode(Exit.verificationFailed.rawValue) }
+    }
+}
+
+/// A checkpoint carried by a bundle or an evidence package, in `--json` output.
+func carriedJSON(_ c: CarriedCheckpoint) -> JSONValue {
+    .obj([
+        ("size", c.size.map { .int($0) } ?? .null), ("root", c.root.map { .string(Base64.encode($0.bytes)) } ?? .null),
+        ("checked", .bool(c.checked)), ("anchored", .bool(c.anchored)), ("signedBy", .array(c.signedBy.map { .string($0) })),
+    ])
 }
 
 /// `--checkpoint FILE --log-vkey VKEY [--witness-vkey VKEY …] [--quorum K]`: a checkpoint and
@@ -196,6 +288,18 @@ struct CheckpointOptions: ParsableArguments {
         if let quorum, quorum < 0 || quorum > witnessVkeys.count {
             throw ValidationError("--quorum must be between 0 and the number of --witness-vkey given (\(witnessVkeys.count))")
         }
+    }
+
+    /// The verifier key of `--log-vkey` (or `$SEALBOOK_LOG_VKEY`), nil when none was given.
+    func logVerifier() throws -> NoteVerifier? {
+        guard let text = logVkey else { return nil }
+        let v: NoteVerifier
+        do { v = try NoteVerifier(vkey: text) } catch {
+            throw CLIError(.usage, "--log-vkey is not a verifier key <name>+<hex id>+<base64 key>: \(error)")
+        }
+        // A witness's cosigning key (type 0x04) would take a cosignature for the log's signature.
+        guard v.type == .ed25519 else { throw CLIError(.usage, "--log-vkey must be a log key (signature type 0x01), not a witness's cosigning key") }
+        return v
     }
 
     /// The checkpoint of `--checkpoint` (or `file`), checked: nil when none was given.
@@ -240,29 +344,89 @@ func localCheckpointDirectory() -> String {
 
 struct Export: SealbookCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write the log (or its first entries) to a bundle file for offline verification.",
+        abstract: "Write the log (or its first entries) to a bundle, or one session to an evidence package, for offline verification.",
         discussion: """
-            The bundle is JSON Lines: a header, then one line per entry (docs/FORMAT.md).
+            The bundle is JSON Lines: a header, then one line per entry (docs/FORMAT.md §6). Its \
+            header carries the latest stored checkpoint whose size is at most the bundle's last \
+            seq, with its cosignatures, which sealbook verify --bundle then checks.
 
-            Example:
+            --session ID writes an evidence package instead (docs/FORMAT.md §12.6): the session's \
+            events, the genesis and every key event up to the checkpoint, each with its RFC 6962 \
+            inclusion proof, and the latest stored checkpoint, which must cover the session's last \
+            event (sign one first with sealbook checkpoint). It verifies offline without the rest \
+            of the log: sealbook verify --evidence FILE.
+
+            An existing file is replaced only with --force, and never a directory or a symlink.
+
+            Examples:
               sealbook export --out ledger.bundle
               sealbook export --out q3.bundle --to 1200
+              sealbook export --session 2024_01_15_add_fee_index/01HZX3 --out fee-index.evidence
             """)
-    @Option(help: ArgumentHelp("The bundle file to write.", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("The bundle (or evidence package) file to write.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Last seq to include (default: the head).", valueName: "seq")) var to: Int64?
+    @Option(help: ArgumentHelp("Write an evidence package of this session instead of a bundle.", valueName: "id")) var session: String?
     @Flag(help: "Replace an existing file.") var force = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
 
+    func validate() throws {
+        if session != nil && to != nil {
+            throw ValidationError("--session exports the whole session up to the checkpoint that covers it; do not combine it with --to")
+        }
+        if let session, !FormatV1.isValidStreamID(StreamID.session(session)) {
+            throw ValidationError("--session \(session.prefix(80)) is not a session id")
+        }
+    }
+
     func perform(_ o: Output) throws {
         if let to, to < 1 { throw CLIError(.usage, "--to must be a seq of 1 or more (the genesis is seq 1)") }
+        if let session { return try exportEvidence(session, o) }
         let store = try database.open(o)
         let progress = o.progress("exporting")
         let header = try store.export(to: out, upTo: to, overwrite: force, progress: progress.update)
         progress.done()
         o.line("wrote \(out): ledger \(header.ledger), seq 1...\(header.to)")
+        var size: Int64? = nil
+        if let note = header.checkpoint, let text = try? SignedNote(parsing: note), let cp = try? Checkpoint(text: text.text) {
+            size = Int64(cp.size)
+            o.line("it carries the checkpoint at size \(cp.size) (root \(Base64.encode(cp.rootHash.bytes)))")
+        } else {
+            o.line("it carries no checkpoint: none of size ≤ \(header.to) is stored (sign one with sealbook checkpoint --key LOGKEY)")
+        }
         o.line("verify it offline: sealbook verify --bundle \(out) --trust-root <root public key>")
-        o.result(.obj([("ok", true), ("file", .string(out)), ("ledger", .string(header.ledger)), ("from", .int(1)), ("to", .int(header.to))]))
+        o.result(
+            .obj([
+                ("ok", true), ("file", .string(out)), ("ledger", .string(header.ledger)), ("from", .int(1)), ("to", .int(header.to)),
+                ("checkpoint", size.map { .int($0) } ?? .null),
+            ]))
+    }
+
+    func exportEvidence(_ session: String, _ o: Output) throws {
+        let ledger = try database.ledger(o)
+        let stream = StreamID.session(session)
+        let r: EvidenceExport
+        do { r = try ledger.exportEvidence(stream: stream, to: out, overwrite: force) } catch let e as EvidenceExportError {
+            switch e {
+            case .noSuchStream, .noCoveringCheckpoint: throw CLIError(.usage, e.description)
+            case .doesNotVerify: throw CLIError(.verificationFailed, e.description)
+            case .output(let f):
+                switch f {
+                case .exists, .notARegularFile: throw CLIError(.outputExists, e.description)
+                case .cannotWrite: throw CLIError(.inputUnreadable, e.description)
+                }
+            }
+        }
+        o.line(
+            "wrote \(out): evidence for session \(session) (\(r.events) events, \(r.entries - r.events) genesis and key entries), ledger \(r.header.ledger)")
+        o.line("anchored by the checkpoint at size \(r.checkpointSize) (root \(Base64.encode(r.checkpointRoot.bytes)))")
+        o.line("verify it offline: sealbook verify --evidence \(out) --trust-root <root public key>")
+        o.result(
+            .obj([
+                ("ok", true), ("file", .string(out)), ("ledger", .string(r.header.ledger)), ("session", .string(session)),
+                ("stream", .string(stream)), ("entries", .int(Int64(r.entries))), ("events", .int(Int64(r.events))),
+                ("to", .int(r.header.to)), ("checkpoint", .obj([("size", .int(r.checkpointSize)), ("root", .string(Base64.encode(r.checkpointRoot.bytes)))])),
+            ]))
     }
 }
 

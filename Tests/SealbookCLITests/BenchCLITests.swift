@@ -29,7 +29,7 @@ struct BenchCLITests {
         #expect(doc["logBuild"]?["eventsPerSec"]?.doubleValue != nil)
 
         let scenarios = try #require(doc["scenarios"]?.arrayValue)
-        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...11))
+        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...12))
         let measuredStatuses: Set<String> = ["reached", "missed"]
         let peerStatuses: Set<String> = ["peer-unavailable", "peer-skipped"]
         for s in scenarios {
@@ -77,7 +77,7 @@ struct BenchCLITests {
         #expect(s8["ratioPerRound"]?.arrayValue?.first?.doubleValue != nil)
 
         // Scenario 9: three kinds of report in four formats, each timed from the read to the
-        // bytes and through the CLI, and replay on at least one prefix.
+        // bytes and through the CLI.
         let s9 = try #require(scenarios.first { $0["id"]?.int64Value == 9 }?["details"])
         let reports = try #require(s9["reports"]?.arrayValue)
         #expect(reports.count == 12)
@@ -93,13 +93,24 @@ struct BenchCLITests {
         // Each kind also went through the CLI once.
         #expect(Set(reports.filter { $0["cliMs"]?.doubleValue != nil }.compactMap { $0["kind"]?.stringValue }) == ["session", "compliance", "incident"])
         #expect(s9["verifySeconds"]?.doubleValue != nil)
-        #expect(s9["replay"]?.arrayValue?.first?["seconds"]?.doubleValue != nil)
+
+        // Scenario 12: replay of two sessions, each walked to its end as --json and --step.
+        let s12 = try #require(scenarios.first { $0["id"]?.int64Value == 12 }?["details"])
+        for size in ["small", "large"] {
+            let run = try #require(s12[size])
+            #expect((run["frames"]?.int64Value ?? 0) == run["events"]?.int64Value, "scenario 12 \(size): one frame per event")
+            for k in ["firstFrameMs", "jsonWalkMs", "stepWalkMs", "cliFirstFrameMs", "cliJsonMs"] {
+                #expect(run[k]?.doubleValue != nil, "scenario 12 \(size): \(k)")
+            }
+            #expect((run["jsonBytes"]?.int64Value ?? 0) > 0)
+        }
+        #expect(s12["jsonWalkRatio"]?.doubleValue != nil && s12["stepWalkRatio"]?.doubleValue != nil)
 
         // The same document was written under --out, and the databases are gone.
         let file = try #require(doc["file"]?.stringValue)
         #expect(file.hasPrefix(dir.path) && file.hasSuffix("-quick.json"))
         let written = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
-        #expect(written["scenarios"]?.arrayValue?.count == 11)
+        #expect(written["scenarios"]?.arrayValue?.count == 12)
         let prefix = try #require(doc["databasePrefix"]?.stringValue)
         #expect(prefix.hasPrefix("bench_"))
         let left = try databases(server)

@@ -295,7 +295,7 @@ struct BatchAppendTests {
 
 @Suite("Schema upgrade from version 1")
 struct SchemaUpgradeTests {
-    @Test("a ledger written with schema version 1 gets versions 2 and 3 from migrate(), and its log keeps verifying")
+    @Test("a ledger written with schema version 1 gets versions 2 to 4 from migrate(), and its log keeps verifying")
     func upgradeFromVersionOne() throws {
         let db = try TestDatabase.create()
         defer { db.drop() }

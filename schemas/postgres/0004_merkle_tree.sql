@@ -282,6 +282,8 @@ REVOKE ALL ON FUNCTION sealbook.merkle_fold(bytea[]), sealbook.extend_tree(bigin
     sealbook.head_extends_tree(), sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint),
     sealbook.origin(), sealbook.add_checkpoint(text) FROM PUBLIC;
 GRANT SELECT ON sealbook.tree_nodes, sealbook.checkpoints TO sealbook_writer, sealbook_auditor;
-GRANT EXECUTE ON FUNCTION sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint), sealbook.origin()
-    TO sealbook_writer, sealbook_auditor;
+-- tree_node and tree_root run with the caller's rights and fold with merkle_fold (pure): a
+-- read-only login (a witness, an auditor) computes roots and proofs.
+GRANT EXECUTE ON FUNCTION sealbook.merkle_fold(bytea[]), sealbook.tree_node(integer, bigint), sealbook.tree_root(bigint),
+    sealbook.origin() TO sealbook_writer, sealbook_auditor;
 GRANT EXECUTE ON FUNCTION sealbook.add_checkpoint(text) TO sealbook_writer;

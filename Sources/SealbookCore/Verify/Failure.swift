@@ -52,6 +52,15 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
     /// it holds fewer entries than the checkpoint covers, or an entry the checkpoint anchors
     /// does not check out (docs/FORMAT.md §12.5).
     case checkpointMismatch = "checkpoint-mismatch"
+    /// An evidence package line that is not a well-formed entry, or an entry of a stream the
+    /// package does not hold (docs/FORMAT.md §12.7).
+    case evidenceMalformed = "evidence-malformed"
+    /// An evidence package that ends before the `to` its header promises, holds more, or holds
+    /// no event of its stream (docs/FORMAT.md §12.7).
+    case evidenceTruncated = "evidence-truncated"
+    /// An evidence package entry whose inclusion proof at `seq − 1` does not lead to the
+    /// checkpoint's root (docs/FORMAT.md §12.7).
+    case badInclusionProof = "bad-inclusion-proof"
 }
 
 /// One failing entry.

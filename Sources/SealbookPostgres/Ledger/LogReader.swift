@@ -230,8 +230,10 @@ extension LedgerStore {
     }
 
     /// Writes a bundle (docs/FORMAT.md §6) of entries `1...to` (default: the whole log) to `path`,
-    /// through a temporary file renamed into place at the end. Refuses to replace an existing
-    /// file unless `overwrite`. Returns the header written.
+    /// through a temporary file renamed into place at the end. Its header carries the latest
+    /// stored checkpoint whose size is at most `to`, with its cosignatures (§6.5), when there is
+    /// one. Refuses to replace an existing file unless `overwrite`, and never replaces anything
+    /// but a regular file (not a directory, not a symlink). Returns the header written.
     public func export(
         to path: String, upTo: Int64? = nil, overwrite: Bool = false, now: () -> String = FormatV1.now,
         progress: (Int64, Int64) -> Void = { _, _ in }
@@ -242,7 +244,8 @@ extension LedgerStore {
         guard to >= 1, to <= last else {
             throw .invalidEvent("--to \(to) is outside the log, which holds seq 1...\(last)")
         }
-        let header = BundleHeader(ledger: ledger, to: to, exportedAt: now())
+        let checkpoint = try latestCheckpoint(upTo: to)
+        let header = BundleHeader(ledger: ledger, to: to, exportedAt: now(), checkpoint: checkpoint?.note)
         let reader = PrefetchingLogReader(conninfo: conninfo, upTo: to)
         defer { reader.cancel() }
         // Through a temporary file renamed into place (FileOutput): --force replaces a regular
@@ -284,9 +287,24 @@ extension LedgerStore {
             if let readError { throw readError }
             switch error {
             case .exists(let p): throw .outputExists("\(p) already exists; choose another name or pass --force")
-            case .notARegularFile, .cannotWrite: throw .output(error.description)
+            case .notARegularFile: throw .outputExists(error.description)
+            case .cannotWrite: throw .output(error.description)
             }
         }
         return header
+    }
+
+    /// The stored checkpoint with the largest size not above `size`, if any: the one a bundle of
+    /// seq 1...`size` carries.
+    public func latestCheckpoint(upTo size: Int64) throws(StoreError) -> StoredCheckpoint? {
+        try run { c in
+            let r = try c.query(
+                "SELECT size, root, note, key_id FROM sealbook.checkpoints WHERE size <= \(size) ORDER BY size DESC LIMIT 1",
+                resultFormat: .binary)
+            guard r.rowCount == 1 else { return nil }
+            return StoredCheckpoint(
+                size: r.int64(0, 0)!, root: Digest32(bytes: r.bytes(0, 1)!)!, note: r.string(0, 2)!, keyID: r.string(0, 3)!,
+                duplicate: false)
+        }
     }
 }

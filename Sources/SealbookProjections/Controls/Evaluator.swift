@@ -20,6 +20,12 @@ struct Subject {
     let targetRevision: String?
     // Incidents.
     let incident: IncidentAnalysis?
+    /// `paired` rules already matched up, event by event (``SessionFold``); a rule whose
+    /// pairing is not here is matched from ``byType``.
+    var pairings: [Pairing.Key: Pairing] = [:]
+    /// `checklist.item.recorded` events by their `item` (``SessionFold``), each list in `seq`
+    /// order; nil: found among ``byType``.
+    var checklistByItem: [String: [VerifiedEvent]]?
 
     /// The subject's events of one type, in `seq` order.
     func events(ofType type: String) -> [VerifiedEvent] { byType[type] ?? [] }
@@ -125,6 +131,12 @@ struct Evaluator {
     let asOf: Timestamp
     let keys: [String: KeyHistory]
     private var memo: [String: Outcome] = [:]
+    /// When set, every comparison with `asOf` is noted, so that each control's result comes
+    /// with the as-of times over which it holds (``SessionFold`` re-evaluates a control only
+    /// when the time leaves them). Nil for a one-off evaluation: nothing is recorded.
+    var clock: AsOfRecorder?
+    /// The interval of each memoised outcome, when ``clock`` is set.
+    private(set) var outcomeIntervals: [String: AsOfInterval] = [:]
 
     init(catalog: ControlCatalog, subject: Subject, asOf: Timestamp, keys: [String: KeyHistory]) {
         self.catalog = catalog
@@ -132,6 +144,17 @@ struct Evaluator {
         self.asOf = asOf
         self.keys = keys
     }
+
+    /// Takes a control's outcome as already known, with the as-of interval over which it holds
+    /// (``SessionFold``: a control none of whose inputs changed is not evaluated again, also
+    /// where another control refers to it).
+    mutating func seed(_ id: String, outcome: Outcome, interval: AsOfInterval) {
+        memo[id] = outcome
+        outcomeIntervals[id] = interval
+    }
+
+    /// The memoised outcome of a control, if it was evaluated (or seeded).
+    func memoised(_ id: String) -> Outcome? { memo[id] }
 
     /// The approval scope that settles an emergency override: the catalog's first
     /// `independent-approval` rule with a `retrospective` member names it.
@@ -167,7 +190,11 @@ struct Evaluator {
     }
 
     mutating func outcome(_ c: Control) -> Outcome {
-        if let m = memo[c.id] { return m }
+        if let m = memo[c.id] {
+            if let clock, let i = outcomeIntervals[c.id] { clock.merge(i) }
+            return m
+        }
+        clock?.push()
         let o: Outcome
         if let why = inapplicable(c) {
             o = .notApplicable(why)
@@ -175,6 +202,7 @@ struct Evaluator {
             o = evaluate(c.rule)
         }
         memo[c.id] = o
+        if let clock { outcomeIntervals[c.id] = clock.pop() }
         return o
     }
 
@@ -216,6 +244,11 @@ struct Evaluator {
         let aged = p.of.map { f in o.proofs.filter(f.matches) } ?? o.proofs
         guard let t = p.of != nil ? aged.map(\.time).max() : aged.map(\.time).min() else { return .missing }
         let (reference, live) = p.until.flatMap { subject.anchors[$0] }.map { ($0.time, false) } ?? (asOf, true)
+        if live, let clock {
+            // age > maxAge, age > maxAge - dueSoon: asOf at or after t + limit + 1 ms.
+            clock.note(t.adding(milliseconds: p.maxAgeMs + 1))
+            clock.note(t.adding(milliseconds: p.maxAgeMs - p.dueSoonMs + 1))
+        }
         let age = reference.milliseconds(since: t)
         if age > p.maxAgeMs { return .expired }
         if live && age > p.maxAgeMs - p.dueSoonMs { return .dueSoon }
@@ -246,6 +279,7 @@ struct Evaluator {
             let to = w.toMs.map { "<" + DurationText.iso(milliseconds: $0) } ?? ""
             words.append("within \(DurationText.iso(milliseconds: w.fromMs))..\(to) after \(w.anchor)")
         }
+        if let end = r.windowEnd { clock?.note(end) }
         r.deadlinePassed = r.hi != nil || (r.windowEnd.map { asOf >= $0 } ?? false) || subject.closed
         r.text = words.isEmpty ? "in the \(subject.noun)" : words.joined(separator: ", ")
         return r
@@ -270,10 +304,13 @@ struct Evaluator {
         switch rule {
         case .checklistItem(let item, let accept, let allowNA, let timing):
             let r = resolve(timing)
-            let records = subject.events(ofType: "checklist.item.recorded").filter {
-                $0.data["item"]?.stringValue == item && r.admits($0)
+            // The item's latest record that the timing admits.
+            let records =
+                subject.checklistByItem.map { $0[item] ?? [] }
+                ?? subject.events(ofType: "checklist.item.recorded").filter { $0.data["item"]?.stringValue == item }
+            guard let last = records.last(where: r.admits) else {
+                return nothingMatched(r, "record of checklist item \(item)")
             }
-            guard let last = records.last else { return nothingMatched(r, "record of checklist item \(item)") }
             let status = last.data["status"]?.stringValue ?? ""
             if accept.contains(status) {
                 return .pass([last], "checklist item \(item) recorded as \(status) at seq \(last.seq)")
@@ -326,6 +363,7 @@ struct Evaluator {
                 return o
             }
             let deadline = ov.time.adding(milliseconds: withinMs)
+            clock?.note(deadline.adding(milliseconds: 1))
             var o =
                 asOf > deadline
                 ? Outcome.fail(
@@ -610,6 +648,7 @@ struct Evaluator {
                 return o
             }
             let deadline = ov.time.adding(milliseconds: rule.retrospectiveWithinMs ?? 0)
+            clock?.note(deadline.adding(milliseconds: 1))
             let late = asOf > deadline
             var o =
                 late
@@ -659,6 +698,9 @@ struct Evaluator {
     // MARK: Audit-trail pairs and rollbacks
 
     func paired(_ start: String, _ end: String, _ by: String?) -> Outcome {
+        if let p = subject.pairings[Pairing.Key(start: start, end: end, by: by)] {
+            return paired(start, end, unmatched: p.open, starts: p.startCount)
+        }
         let starts = subject.events(ofType: start)
         let ends = subject.events(ofType: end)
         var unmatched: [VerifiedEvent] = []
@@ -686,6 +728,12 @@ struct Evaluator {
             }
             unmatched = open
         }
+        return paired(start, end, unmatched: unmatched, starts: starts.count)
+    }
+
+    /// The verdict of a `paired` rule from its unmatched starts (in `seq` order) and the
+    /// number of starts.
+    func paired(_ start: String, _ end: String, unmatched: [VerifiedEvent], starts: Int) -> Outcome {
         let what = "\(start) without a matching \(end)"
         if !unmatched.isEmpty {
             return subject.closed
@@ -695,7 +743,7 @@ struct Evaluator {
         guard let close = subject.anchors[subject.closeAnchor] else {
             return .pending("every \(start) so far has its \(end); the record is final when the \(subject.noun) closes")
         }
-        return .pass([close], "every \(start) (\(starts.count)) has its \(end)")
+        return .pass([close], "every \(start) (\(starts)) has its \(end)")
     }
 
     func rollbackWindow() -> Outcome {

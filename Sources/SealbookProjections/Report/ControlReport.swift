@@ -209,7 +209,8 @@ extension ControlException {
 }
 
 extension ControlResult {
-    var json: JSONValue {
+    /// The control's result as every report's JSON shows it (docs/CONTROLS.md §6).
+    public var json: JSONValue {
         J.obj([
             ("id", .string(id)), ("title", .string(title)), ("framework", .string(framework)),
             ("references", J.strings(references)), ("covers", J.strings(covers)), ("status", .string(status.rawValue)),
@@ -220,7 +221,8 @@ extension ControlResult {
 }
 
 extension ChecklistView {
-    var json: JSONValue {
+    /// The checklist as the session's JSON shows it.
+    public var json: JSONValue {
         J.obj([
             ("id", .string(id)), ("title", .string(title)), ("stage", .string(stage)),
             (
@@ -239,7 +241,8 @@ extension ChecklistView {
 }
 
 extension SessionSummary {
-    var json: JSONValue {
+    /// The session's state as the session's JSON shows it (`state`).
+    public var json: JSONValue {
         J.obj([
             ("opened", J.ref(opened)), ("openedAt", J.opt(openedAt)), ("requester", J.opt(requester)),
             ("closed", J.ref(closed)),
@@ -252,7 +255,8 @@ extension SessionSummary {
 }
 
 extension SessionReport {
-    var json: JSONValue {
+    /// The session as ``ControlReport/json`` lists it under `sessions`.
+    public var json: JSONValue {
         J.obj([
             ("stream", .string(stream)), ("sessionId", .string(sessionID)), ("migrationId", J.opt(migrationID)),
             ("environment", J.opt(environment)), ("changeTicket", J.opt(changeTicket)),

@@ -1,3 +1,4 @@
+internal import SealbookCore
 
 /// The streams the runbook domain writes, named in one place: a session's events are in
 /// `session/<id>`, an incident's in `incident/<id>` (docs/EVENTS.md).
