@@ -94,7 +94,7 @@ public struct KeyFile: Sendable {
     }
 }
 
-/// Actors are pseudonymous ids (README, "Rules for event data"; docs/EVENTS.md §5): the log is
+/// Actors are pseudonymous ids (README, "Rules for event data"): the log is
 /// immutable and must hold no personal data. Beyond the format's grammar (`FormatV1.isValidActor`),
 /// a new actor id is refused when
 /// - its `@org` part holds a dot (`alice@example.com`, `a@mail.fingood.io`): that is an e-mail
