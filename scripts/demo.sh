@@ -115,6 +115,12 @@ sb_tee() {
     shift
     sb "$@" | tee "$file"
 }
+# Runs a command from demo/, where the runbook's own command lines work as written
+# (`python migrations/test_migrations.py --validate-data`, ...): those the runbook declares
+# read-only pass the production gate; any other command in a production session is a change.
+in_demo() {
+    (cd "$ROOT/demo" && "$@")
+}
 
 # ---------------------------------------------------------------------------------------------
 say "1. the demo's Python virtualenv (alembic, SQLAlchemy, psycopg from PyPI): $DEMO/venv"
@@ -367,12 +373,12 @@ prepare() {
     done < <(checklist_items)
 
     say "   step 1, pre-execution validation"
-    sb run --step pre-execution-validation -- python demo/checks/validate_data.py
+    in_demo sb run --step pre-execution-validation -- python migrations/test_migrations.py --validate-data
     sb validate --phase pre --check validate-data --result pass --details "matches the 0001 baseline"
 
     say "   step 2, environment preparation (the runbook's variables are recorded by sealbook run)"
     export ENVIRONMENT=production BACKUP_VERIFIED=true
-    sb run --step environment-preparation -- python demo/checks/health.py
+    in_demo sb run --step environment-preparation -- python -c "from app.core.database import get_db_health; print(get_db_health())"
     sb session show "$SEALBOOK_SESSION"
 }
 
@@ -380,8 +386,8 @@ prepare() {
 #   immediate_validation PHASE STEP -> 0 when data validation passes
 immediate_validation() {
     local phase=$1 step=$2 status=0 result
-    if sb_tee "$DOCS/validation-$phase.txt" run --step "$step" --key "$K_CI" -- \
-        python demo/checks/validate_data.py; then
+    if in_demo sb_tee "$DOCS/validation-$phase.txt" run --step "$step" --key "$K_CI" -- \
+        python migrations/test_migrations.py --validate-data; then
         result=pass
     else
         result=fail status=1
@@ -390,12 +396,12 @@ immediate_validation() {
         --details "$(grep -m 1 '^result:' "$DOCS/validation-$phase.txt" || echo "no report: see $DOCS")"
     ((status == 0)) || return 1
     local health
-    sb run --step "$step" --key "$K_CI" -- python demo/checks/health.py
+    in_demo sb run --step "$step" --key "$K_CI" -- python -c "from app.core.database import get_db_health; print(get_db_health())"
     health="$(python demo/checks/health.py --json)"
     sb validate --phase "$phase" --check health-check --result pass --key "$K_CI" \
         --details "$(jget status <<<"$health"), $(jget connections <<<"$health") connections"
     sb monitor --metric db_latency_ms --value "$(jget latency_ms <<<"$health")" --unit ms --key "$K_CI"
-    sb run --step "$step" --key "$K_CI" -- python demo/checks/critical_functions.py
+    in_demo sb run --step "$step" --key "$K_CI" -- python migrations/validate_critical_functions.py
     sb validate --phase "$phase" --check critical-functions --result pass --key "$K_CI" \
         --details "balance lookup, currency totals, fee statement"
 }
@@ -485,18 +491,24 @@ sb session close --outcome rolled-back --summary "data validation failed; $KIND 
 unset ENVIRONMENT BACKUP_VERIFIED MIGRATION_AUDIT_ENABLED
 
 # ---------------------------------------------------------------------------------------------
-say "6. the production gate: a session with nothing recorded may not upgrade"
+say "6. the production gate: a session with nothing recorded may change nothing, whatever the program"
 sbj session open --migration-id 0003_split_balance_columns --environment production \
     --from 0002_add_fee_index --to 0003_split_balance_columns --ticket CHG-1057 \
     --description "retry without the paperwork"
 SESSION_C="$(jget session <<<"$J")"
 export SEALBOOK_SESSION="$SESSION_C"
 sb run --step migration-execution -- "${ALEMBIC[@]}" current
+say "   an out-of-band change, by psql instead of alembic"
+GATE=0
+sb run --step migration-execution -- psql --host 127.0.0.1 --port "$PORT" --username sealbook fingood_demo \
+    -c "ALTER TABLE accounts ADD COLUMN iban text" || GATE=$?
+((GATE == 82)) || die "expected the gate to refuse the psql change with exit 82, got $GATE"
+say "   refused as expected: exit $GATE; psql did not run; gate.refused is in the session"
 GATE=0
 sb run --step migration-execution -- "${ALEMBIC[@]}" upgrade head || GATE=$?
 ((GATE == 82)) || die "expected the gate to refuse the upgrade with exit 82, got $GATE"
 say "   refused as expected: exit $GATE (production gate closed); alembic did not run"
-sb session close --outcome aborted --summary "refused by the production gate: nothing recorded"
+sb session close --outcome aborted --summary "refused by the production gate twice (gate.refused): nothing ran"
 unset SEALBOOK_SESSION
 
 # ---------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ internal import SealbookPostgres
 public import SealbookRunbook
 
 /// `sealbook run`: a command of the runbook, run and recorded (docs/RUNBOOK.md, "run"). In
-/// order: the session is read and verified; in production an alembic upgrade meets the policy
-/// gate (closed: refused, or with an override justification an `override.recorded`); then
+/// order: the session is read and verified; the command is a change unless the runbook declares
+/// it read-only; in production a change meets the policy gate, whatever the program (closed:
+/// `gate.refused` is recorded and the command does not run, or with an override justification
+/// an `override.recorded`); then
 /// `command.started`, the command itself (its output streamed and hashed), `command.finished`
 /// (also for a command that could not start), and `migration.applied` /
 /// `migration.rolled-back` for the revisions alembic moved.
@@ -61,6 +63,8 @@ public struct CommandExecution {
     /// What `command.started`'s `redaction.scheme` says: markers are
     /// `[redacted:scrypt:<hex>]`, the hex scrypt(value, salt, N = 32768, r = 8, p = 1, 32 bytes).
     public static let redactionScheme = "scrypt-n32768-r8-p1"
+    /// The gate's name in `gate.refused` and `override.recorded`.
+    public static let productionGate = "production-change"
 
     public init(ledger: Ledger, key: KeyFile) {
         self.ledger = ledger
@@ -91,15 +95,21 @@ public struct CommandExecution {
             recorded(RecordedEvent(type: type, result: r, note: note))
         }
 
-        // The production gate, before anything runs.
-        if session.state.environment == Environment.production.rawValue, start.alembic?.action == .upgrade {
+        // A change unless the runbook declares the command read-only; in production every change
+        // meets the gate before anything runs, whatever the program.
+        let readOnly = rb.readOnlyCommand(matching: request.argv)
+        if readOnly == nil, session.state.environment == Environment.production.rawValue {
             let gate = session.gate(executor: key.actor, runbook: rb)
             if !gate.isOpen {
                 guard let justification = request.overrideJustification else {
+                    // The refusal is evidence: what would have run, and what was missing.
+                    let event = RunbookEvent.gateRefused(
+                        gate: Self.productionGate, step: request.step, argv: start.argv, missing: gate.missing)
+                    try record(event.type, event.data, note: "refused: the command did not run")
                     throw LedgerError.gateClosed(missing: gate.missing)
                 }
                 let event = RunbookEvent.overrideRecorded(
-                    gate: "production-upgrade", justification: justification, missing: gate.missing)
+                    gate: Self.productionGate, justification: justification, missing: gate.missing)
                 try record(event.type, event.data, note: "emergency change: the gate was overridden")
             }
         }
@@ -112,6 +122,7 @@ public struct CommandExecution {
                 "environment",
                 .object(JSONObject(start.environment.sorted { $0.key < $1.key }.map { (key: $0.key, value: .string($0.value)) }))
             ),
+            ("change", .bool(readOnly == nil)), ("readOnly", string(readOnly?.commandLine)),
         ])
         switch start.redaction {
         case .disabled:

@@ -33,6 +33,10 @@ public final class Ledger {
     ) throws -> LedgerStore.AppendResult {
         let held = try roles ?? tableRoles(of: key)
         do { try catalog.check(type: event.type, data: event.data, signerRoles: held) } catch { throw LedgerError.refused(error) }
+        // A closed session takes nothing more, through any path (docs/CONTROLS.md §3.2).
+        if let id = StreamID.sessionID(event.stream), let closed = try store.firstSeq(ofType: "session.closed", in: event.stream) {
+            throw LedgerError.sessionClosed(id, outcome: "closed at seq \(closed)")
+        }
         return try store.append(event, key: key, expectSeq: expectSeq)
     }
 
@@ -90,7 +94,7 @@ public final class Ledger {
     /// Session `id`, which must still be open.
     public func openSession(_ id: String) throws -> SessionView {
         let s = try session(id)
-        if s.state.closed { throw LedgerError.sessionClosed(id, outcome: s.state.outcome) }
+        if s.state.closed { throw LedgerError.sessionClosed(id, outcome: "outcome \(s.state.outcome ?? "?")") }
         return s
     }
 
@@ -138,7 +142,7 @@ public final class Ledger {
     public func record(type: String, data: JSONObject, in session: SessionView, key: KeyFile) throws
         -> LedgerStore.AppendResult
     {
-        if session.state.closed { throw LedgerError.sessionClosed(session.id, outcome: session.state.outcome) }
+        if session.state.closed { throw LedgerError.sessionClosed(session.id, outcome: "outcome \(session.state.outcome ?? "?")") }
         return try append(
             .init(stream: session.stream, type: type, data: data), key: key, roles: session.log.roles(of: key.keyID))
     }

@@ -34,7 +34,7 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .refused(let r): r.description
         case .noSession(let id): "no session \(id) in the verified log: list them with sealbook session list"
         case .sessionClosed(let id, let outcome):
-            "session \(id) is closed (outcome \(outcome ?? "?")); open a new one"
+            "session \(id) is closed (\(outcome ?? "outcome unknown")): nothing more is recorded in it; open a new one"
         case .noIncident(let id): "no incident \(id) in the verified log: open one with sealbook incident open"
         case .runbook(let m), .invalidInput(let m), .usage(let m), .commandNotStarted(let m): m
         case .unverified(let r):

@@ -501,9 +501,17 @@ public enum Reconciliation {
         public let matched: [Match]
         /// Remarks for people: what could not be compared, and why.
         public let notes: [String]
+        /// Why the comparison could not cover the whole period (no DDL capture on the target, or
+        /// one installed after the period began); nil when it did.
+        public let incompleteBecause: String?
 
-        /// No findings: the ledger accounts for everything seen on the target.
-        public var ok: Bool { findings.isEmpty }
+        /// Whether the DDL capture covered the whole period compared.
+        public var complete: Bool { incompleteBecause == nil }
+        /// Consistent: no findings, over the whole period. Only then may it be called consistent.
+        public var ok: Bool { findings.isEmpty && complete }
+        /// `consistent`, `incomplete` (no findings, but the period was not wholly covered) or
+        /// `inconsistent` (findings).
+        public var result: String { !findings.isEmpty ? "inconsistent" : complete ? "consistent" : "incomplete" }
     }
 
     /// Compares what the target says with what the ledger recorded.
@@ -616,7 +624,25 @@ public enum Reconciliation {
         }
         return Report(
             scope: scope, target: target, ledger: ledger, revisionCompared: compared, findings: findings, matched: matched,
-            notes: notes)
+            notes: notes, incompleteBecause: coverageGap(capture: capture, ledger: ledger, scope: scope, skewMs: skew))
+    }
+
+    /// Why the capture did not cover the period compared, or nil. The period starts at
+    /// `--since`, else at the session's first event (`--session`), else at the first recorded
+    /// command in scope; DDL before the capture was installed cannot be seen.
+    static func coverageGap(capture: CaptureState, ledger: LedgerView, scope: Scope, skewMs: Int64) -> String? {
+        guard capture.installed else {
+            return "the DDL capture is not installed on the target: only the alembic revision was compared"
+        }
+        guard let start = scope.sinceMs ?? ledger.scopeStartMs ?? ledger.commands.map(\.startedAtMs).min() else { return nil }
+        guard let at = capture.installedAtMs else {
+            return "the DDL capture's installation time is unknown (sealbook_capture.installs is empty or missing)"
+        }
+        if at > start + skewMs {
+            return "DDL is captured only since \(capture.installedAt ?? rfc3339(epochMilliseconds: at)), but the period compared "
+                + "begins at \(rfc3339(epochMilliseconds: start)): earlier changes cannot be seen (compare from then with --since)"
+        }
+        return nil
     }
 
     static func ddlJSON(_ d: CapturedDDL) -> [(String, JSONValue)] {
@@ -673,7 +699,8 @@ extension Reconciliation.Report {
             return obj(members)
         }
         return obj([
-            ("ok", .bool(ok)), ("target", .string(target.server)), ("scope", scopeJSON), ("alembic", alembic), ("capture", capture),
+            ("ok", .bool(ok)), ("result", .string(result)), ("incompleteBecause", str(incompleteBecause)),
+            ("target", .string(target.server)), ("scope", scopeJSON), ("alembic", alembic), ("capture", capture),
             ("commands", .number(JSONNumber(Int64(ledger.commands.count)))), ("findings", .array(findings.map(\.json))),
             ("matched", .array(matchedJSON)), ("notes", .array(notes.map(JSONValue.string))),
         ])

@@ -9,7 +9,10 @@ public enum RunbookEvent: Sendable {
         runbook: RunbookReference, migrationID: String, environment: Environment, from: String?, to: String,
         changeTicket: String?, description: String?)
     case sessionClosed(outcome: SessionOutcome, alembicCurrent: String?, summary: String?)
-    case approvalGranted(scope: String, migrationID: String?, revision: String?, comment: String?)
+    /// `supersedes`: a standing denial of the session (its seq) this approval overrules, and why.
+    case approvalGranted(
+        scope: String, migrationID: String?, revision: String?, comment: String?,
+        supersedes: (denialSeq: Int64, reason: String)? = nil)
     case approvalDenied(scope: String, reason: String)
     case notificationSent(audience: String, channel: String, subject: String)
     case documentationRecorded(kind: String, title: String?, sha256: String, sizeBytes: Int64, location: String)
@@ -22,6 +25,7 @@ public enum RunbookEvent: Sendable {
     case trafficResumed(scope: TrafficScope)
     case monitoringObservation(metric: String, value: String, unit: String, window: String?)
     case overrideRecorded(gate: String, justification: String, missing: [String])
+    case gateRefused(gate: String, step: String?, argv: [String], missing: [String])
     case incidentOpened(incidentID: String, level: Int64, title: String, trigger: String, sessionStream: String?)
     case incidentEscalated(incidentID: String, fromLevel: Int64, toLevel: Int64, reason: String)
     case incidentAction(incidentID: String, phase: IncidentPhase, action: String, details: String?)
@@ -52,6 +56,7 @@ public enum RunbookEvent: Sendable {
         case .trafficResumed: "traffic.resumed"
         case .monitoringObservation: "monitoring.observation"
         case .overrideRecorded: "override.recorded"
+        case .gateRefused: "gate.refused"
         case .incidentOpened: "incident.opened"
         case .incidentEscalated: "incident.escalated"
         case .incidentAction: "incident.action.recorded"
@@ -76,9 +81,12 @@ public enum RunbookEvent: Sendable {
             return members([
                 ("outcome", .string(outcome.rawValue)), ("alembicCurrent", string(current)), ("summary", string(summary)),
             ])
-        case .approvalGranted(let scope, let migrationID, let revision, let comment):
+        case .approvalGranted(let scope, let migrationID, let revision, let comment, let supersedes):
             let approves = migrationID.map { object([("migrationId", .string($0)), ("revision", revision.map(JSONValue.string) ?? .null)]) }
-            return members([("scope", .string(scope)), ("approves", approves), ("comment", string(comment))])
+            let overrules = supersedes.map { object([("denialSeq", int($0.denialSeq)), ("reason", .string($0.reason))]) }
+            return members([
+                ("scope", .string(scope)), ("approves", approves), ("comment", string(comment)), ("supersedes", overrules),
+            ])
         case .approvalDenied(let scope, let reason):
             return members([("scope", .string(scope)), ("reason", .string(reason))])
         case .notificationSent(let audience, let channel, let subject):
@@ -120,6 +128,11 @@ public enum RunbookEvent: Sendable {
         case .overrideRecorded(let gate, let justification, let missing):
             return members([
                 ("gate", .string(gate)), ("justification", .string(justification)),
+                ("missing", .array(missing.map(JSONValue.string))),
+            ])
+        case .gateRefused(let gate, let step, let argv, let missing):
+            return members([
+                ("gate", .string(gate)), ("step", string(step)), ("argv", .array(argv.map(JSONValue.string))),
                 ("missing", .array(missing.map(JSONValue.string))),
             ])
         case .incidentOpened(let id, let level, let title, let trigger, let sessionStream):

@@ -33,11 +33,17 @@ struct Approve: SessionEventCommand {
             Example:
               sealbook approve --comment "CAB 2024-01-14 approved" --key bob.key
               sealbook approve --deny --reason "no rollback test" --key bob.key
+              sealbook approve --supersedes 812 --reason "rollback tested since, see doc" --key carol.key
+
+            A denial keeps the production gate closed until a later approval names it with \
+            --supersedes SEQ (the denial's seq, from `sealbook session show`) and a --reason.
             """)
     @Option(help: ArgumentHelp("What is approved.", valueName: "scope")) var scope = "migration"
     @Option(help: ArgumentHelp("A comment.", valueName: "text")) var comment: String?
     @Flag(help: "Deny instead of grant.") var deny = false
-    @Option(help: ArgumentHelp("Why (with --deny).", valueName: "text")) var reason: String?
+    @Option(help: ArgumentHelp("Why (with --deny or --supersedes).", valueName: "text")) var reason: String?
+    @Option(help: ArgumentHelp("Overrule the session's denial at this seq (with --reason).", valueName: "seq"))
+    var supersedes: Int64?
     @OptionGroup var session: SessionOption
     @OptionGroup var key: KeyOption
     @OptionGroup var database: DatabaseOptions
@@ -45,11 +51,24 @@ struct Approve: SessionEventCommand {
 
     func validate() throws {
         if deny && reason == nil { throw ValidationError("--deny needs --reason") }
+        if supersedes != nil && reason == nil { throw ValidationError("--supersedes needs --reason") }
+        if deny && supersedes != nil { throw ValidationError("--supersedes overrules a denial with a grant: not with --deny") }
     }
 
     func event(_ s: SessionView) throws -> RunbookEvent {
         if deny, let reason { return .approvalDenied(scope: scope, reason: reason) }
-        return .approvalGranted(scope: scope, migrationID: s.state.migrationID, revision: s.state.alembicTo, comment: comment)
+        var overrules: (denialSeq: Int64, reason: String)?
+        if let seq = supersedes, let reason {
+            guard s.state.approvals.contains(where: { !$0.granted && $0.seq == seq }) else {
+                let denials = s.state.approvals.filter { !$0.granted }.map { String($0.seq) }
+                throw CLIError(
+                    .usage,
+                    "--supersedes \(seq): no approval.denied of this session is at that seq (denials: \(denials.isEmpty ? "none" : denials.joined(separator: ", ")))")
+            }
+            overrules = (seq, reason)
+        }
+        return .approvalGranted(
+            scope: scope, migrationID: s.state.migrationID, revision: s.state.alembicTo, comment: comment, supersedes: overrules)
     }
 }
 

@@ -22,7 +22,11 @@ struct Reconcile: SealbookCommand {
             to one session (its events, and the DDL captured while it was open), --environment to \
             the sessions of one environment, --since to the DDL captured from that time on.
 
-            Exit 0 when consistent, 1 when there are findings, 69 when the target (or the ledger) \
+            "consistent" needs the DDL capture to have covered the whole period compared: without \
+            the capture, or with one installed after the period began, the result is "incomplete" \
+            (exit 95) even when the revisions agree; compare from the installation on with --since.
+
+            Exit 0 when consistent, 1 when there are findings, 95 when incomplete, 69 when the target (or the ledger) \
             cannot be reached, 77 when the target refuses (no superuser for --install-capture, no \
             right to read a table), 64 for usage errors. Nothing is written to the ledger.
 
@@ -109,7 +113,8 @@ struct Reconcile: SealbookCommand {
         let report = Reconciliation.compare(target: state, ledger: view, scope: scope)
         printText(report, out)
         out.result(report.json)
-        if !report.ok { throw ExitCode(Exit.verificationFailed.rawValue) }
+        if !report.findings.isEmpty { throw ExitCode(Exit.verificationFailed.rawValue) }
+        if !report.complete { throw ExitCode(Exit.reconcileIncomplete.rawValue) }
     }
 
     private func printText(_ r: Reconciliation.Report, _ out: Output) {
@@ -135,6 +140,10 @@ struct Reconcile: SealbookCommand {
         for n in r.notes { out.note("note: \(n)") }
         if r.ok {
             out.line("consistent: the ledger accounts for every change seen on the target")
+            return
+        }
+        if r.findings.isEmpty, let why = r.incompleteBecause {
+            out.line("incomplete: no finding, but \(why)")
             return
         }
         for f in r.findings {

@@ -16,12 +16,16 @@ struct Run: SealbookCommand {
             upgrade/downgrade it records the revisions moved (migration.applied / \
             migration.rolled-back).
 
-            Policy gate: in a production session, `alembic upgrade` does not start while a critical \
-            pre-migration item is missing or failed, or no approval from an actor other than the \
-            executor, signed by a key with the approver role, is recorded (exit 82, listing what \
-            is missing). --override --justification records a signed emergency change \
-            (override.recorded) and goes ahead. The gate reads the verified log only: a log that \
-            does not verify is refused (exit 1).
+            Policy gate: in a production session, every command is a change, whatever the \
+            program, unless the session's runbook declares it read-only (readOnlyCommands, e.g. \
+            `alembic current`, `pg_dump`). A change does not start while a critical pre-migration \
+            item is missing or failed, no approval from an actor other than the executor, signed \
+            by a key with the approver role, is recorded, or a denial stands that no later \
+            approval supersedes. Then gate.refused is recorded (what would have run, what is \
+            missing), the command does not run, and run exits 82 listing what is missing. \
+            --override --justification records a signed emergency change (override.recorded) \
+            and goes ahead. The gate reads the verified log only: a log that does not verify is \
+            refused (exit 1).
 
             Secrets stay out of the log: before command.started is signed, passwords in URLs \
             (scheme://user:PASSWORD@host), NAME=VALUE and --NAME VALUE where NAME looks secret \
@@ -82,7 +86,7 @@ struct Run: SealbookCommand {
                 }
             }
         } catch LedgerError.gateClosed(let missing) {
-            out.note("sealbook: refused: production upgrade gate is closed:")
+            out.note("sealbook: refused (recorded as gate.refused): the production gate is closed:")
             for m in missing { out.note("  - \(m)") }
             out.note("record what is missing, or pass --override --justification TEXT for an emergency change")
             throw LedgerError.gateClosed(missing: missing)

@@ -29,7 +29,8 @@ struct Sealbook: ParsableCommand {
             87 checkpoint signature or witness quorum does not check out, 88 checkpoint of another \
             log, 89 proof file malformed, 90 witness: smaller tree, 91 witness: fork, 92 witness: \
             bad consistency proof, 93 witness: state folder unusable, 94 idempotency key reused for \
-            another event, 127 command could not be started; `run` exits with its command's code.
+            another event, 95 reconcile incomplete (the DDL capture did not cover the period), \
+            127 command could not be started; `run` exits with its command's code.
             """,
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,

@@ -56,6 +56,8 @@ enum Exit: Int32, CaseIterable {
     case witnessState = 93
     /// An idempotency key reused for an event with another type, actor or data.
     case idempotencyConflict = 94
+    /// `reconcile`: no finding, but the DDL capture did not cover the whole period compared.
+    case reconcileIncomplete = 95
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -93,6 +95,7 @@ enum Exit: Int32, CaseIterable {
         case .witnessBadProof: "witness-bad-proof"
         case .witnessState: "witness-state"
         case .idempotencyConflict: "idempotency-conflict"
+        case .reconcileIncomplete: "reconcile-incomplete"
         case .commandNotStarted: "command-not-started"
         }
     }

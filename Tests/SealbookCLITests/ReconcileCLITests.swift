@@ -67,10 +67,12 @@ struct ReconcileCLITests {
         var (env, _) = try l.migratedSession()
         try stampAlembic(target, "ae1027a6acf")
 
+        // Without the DDL capture only the revisions are compared: never "consistent" (exit 95).
         let ok = try l.reconcile(target, json: true)
-        #expect(ok.status == 0, "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.status == 95, "\(ok.stdout)\(ok.stderr)")
         let r = try json(ok)
-        #expect(r["ok"] == true)
+        #expect(r["ok"] == false && r["result"] == "incomplete", "\(r)")
+        #expect(r["incompleteBecause"]?.stringValue?.contains("not installed") == true)
         #expect(r["target"]?.stringValue == "\(target.name)@127.0.0.1:\(URLComponents(string: target.url)!.port!)")
         #expect(r["alembic"]?["target"] == "ae1027a6acf" && r["alembic"]?["ledger"] == "ae1027a6acf")
         let head = try l.headSeq()
@@ -78,7 +80,7 @@ struct ReconcileCLITests {
         #expect(r["findings"]?.arrayValue?.isEmpty == true)
         #expect(r["capture"]?["installed"] == false)
         let text = try l.reconcile(target)
-        #expect(text.status == 0 && text.stdout.contains("consistent"), "\(text.stdout)")
+        #expect(text.status == 95 && text.stdout.contains("incomplete: no finding") && !text.stdout.contains("consistent:"), "\(text.stdout)")
         #expect(text.stderr.contains("not installed"), "the text output says only the revision was compared")
 
         // Someone moves the revision by hand.
@@ -88,7 +90,7 @@ struct ReconcileCLITests {
         #expect(moved.stdout.contains("revision-mismatch") && moved.stdout.contains("1975ea83b712") && moved.stdout.contains("ae1027a6acf"))
         #expect(moved.stdout.contains("changed outside the ledger"))
         let f = try json(try l.reconcile(target, json: true))
-        #expect(f["ok"] == false)
+        #expect(f["ok"] == false && f["result"] == "inconsistent")
         let finding = f["findings"]?.arrayValue?.first
         #expect(finding?["kind"] == "revision-mismatch" && finding?["target"] == "1975ea83b712" && finding?["ledger"] == "ae1027a6acf")
         #expect(finding?["ledgerSeq"] == f["alembic"]?["ledgerSeq"])
@@ -97,14 +99,15 @@ struct ReconcileCLITests {
         let down = try l.run(["run", "--", "alembic", "downgrade", "-1"], env: env)
         #expect(down.status == 0, "\(down.stderr)")
         let again = try json(try l.reconcile(target, json: true))
-        #expect(again["ok"] == true && again["alembic"]?["ledgerEvent"] == "migration.rolled-back", "\(again)")
+        #expect(again["result"] == "incomplete" && again["findings"]?.arrayValue?.isEmpty == true, "\(again)")
+        #expect(again["alembic"]?["ledgerEvent"] == "migration.rolled-back", "\(again)")
 
         // --session limits to one session; a session that recorded no revision does not compare it.
         let other = try l.openSession(environment: "staging")
         env["SEALBOOK_SESSION"] = other
         #expect(try l.run(["run", "--", "sh", "-c", "true"], env: env).status == 0)
         let quiet = try json(try l.reconcile(target, ["--session", other], json: true))
-        #expect(quiet["ok"] == true && quiet["alembic"]?["compared"] == false, "\(quiet)")
+        #expect(quiet["result"] == "incomplete" && quiet["alembic"]?["compared"] == false, "\(quiet)")
 
         // --environment: no production session recorded a migration, but the target has a revision.
         let prod = try l.reconcile(target, ["--environment", "production"], json: true)
@@ -120,7 +123,7 @@ struct ReconcileCLITests {
         // --version-table: alembic's version_table / version_table_schema.
         try empty.superuserExecute(
             "CREATE SCHEMA meta; CREATE TABLE meta.versions (version_num varchar(32) PRIMARY KEY); INSERT INTO meta.versions VALUES ('1975ea83b712')")
-        #expect(try l.reconcile(empty, ["--version-table", "meta.versions"]).status == 0)
+        #expect(try l.reconcile(empty, ["--version-table", "meta.versions"]).status == 95)
         #expect(try l.reconcile(empty, ["--version-table", "meta.versions; DROP TABLE x"]).status == 64)
     }
 
@@ -143,8 +146,14 @@ struct ReconcileCLITests {
         #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
         #expect(try json(again)["installs"] == 2)
         #expect(try target.superuserQuery("SELECT count(*)::text FROM sealbook_capture.ddl_events") == ["0"])
-        let clean = try json(try l.reconcile(target, json: true))
-        #expect(clean["ok"] == true && clean["capture"]?["installed"] == true, "\(clean)")
+        // The ledger's commands began before the capture: incomplete over the whole ledger,
+        // consistent from the installation on.
+        let whole = try l.reconcile(target, json: true)
+        #expect(whole.status == 95, "\(whole.stdout)")
+        #expect(try json(whole)["incompleteBecause"]?.stringValue?.contains("DDL is captured only since") == true)
+        let installedAt = try #require(try json(whole)["capture"]?["installedAt"]?.stringValue)
+        let clean = try json(try l.reconcile(target, ["--since", installedAt], json: true))
+        #expect(clean["ok"] == true && clean["result"] == "consistent" && clean["capture"]?["installed"] == true, "\(clean)")
 
         // DDL made directly on the target, outside the ledger.
         try target.superuserExecute("CREATE TABLE sneaky(x int)")
@@ -237,10 +246,11 @@ struct ReconcileCLITests {
         let repaired = try json(try l.reconcile(target, json: true))
         #expect(repaired["capture"]?["problems"]?.arrayValue?.isEmpty == true, "\(repaired)")
 
-        // Dropping the whole capture removes its rows too: a note, unless the capture is required.
+        // Dropping the whole capture removes its rows too: incomplete (never consistent), and a
+        // finding when the capture is required.
         try target.superuserExecute("DROP SCHEMA sealbook_capture CASCADE")
         let gone = try l.reconcile(target)
-        #expect(gone.status == 0 && gone.stderr.contains("not installed"), "\(gone.stdout)\(gone.stderr)")
+        #expect(gone.status == 95 && gone.stderr.contains("not installed"), "\(gone.stdout)\(gone.stderr)")
         let required = try l.reconcile(target, ["--require-capture"], json: true)
         #expect(required.status == 1)
         let missing = try json(required)["findings"]?.arrayValue?.first

@@ -83,7 +83,7 @@ struct RunbookCLITests {
         let refused = try l.run(["run", "--", "alembic", "upgrade", "head"], env: env)
         #expect(refused.status == 82, "\(refused.stderr)")
         #expect(refused.stderr.contains("critical item") && refused.stderr.contains("approval"))
-        #expect(try l.headSeq() == before, "a refused run must record nothing")
+        #expect(try l.headSeq() == before + 1, "a refused run records its refusal (gate.refused) and nothing else")
 
         // Record every critical item, then the approval by someone else.
         for item in try criticalItems() {

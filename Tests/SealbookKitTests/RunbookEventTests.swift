@@ -31,7 +31,12 @@ struct RunbookEventTests {
         .trafficStopped(scope: .writes, reason: "investigation"),
         .trafficResumed(scope: .traffic),
         .monitoringObservation(metric: "p99_latency_ms", value: "182", unit: "ms", window: "PT1H"),
-        .overrideRecorded(gate: "production-upgrade", justification: "P1 outage, CAB later", missing: ["approval"]),
+        .overrideRecorded(gate: "production-change", justification: "P1 outage, CAB later", missing: ["approval"]),
+        .gateRefused(gate: "production-change", step: "migration-execution", argv: ["psql", "-c", "ALTER TABLE t"], missing: ["approval"]),
+        .gateRefused(gate: "production-change", step: nil, argv: ["sh"], missing: ["critical item x"]),
+        .approvalGranted(
+            scope: "migration", migrationID: "m1", revision: "ae10", comment: nil,
+            supersedes: (denialSeq: 41, reason: "rollback tested since")),
         .incidentOpened(incidentID: "INC-1", level: 2, title: "lost cents", trigger: "validation", sessionStream: "session/m.1"),
         .incidentEscalated(incidentID: "INC-1", fromLevel: 2, toLevel: 3, reason: "rollback failed"),
         .incidentAction(incidentID: "INC-1", phase: .assessment, action: "stopped writes", details: nil),

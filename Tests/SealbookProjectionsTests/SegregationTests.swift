@@ -160,7 +160,7 @@ struct SegregationTests {
                 s.add(
                     "override.recorded",
                     [
-                        "gate": "production-upgrade",
+                        "gate": "production-change",
                         "justification": "P1 outage on settlements, CAB to approve retroactively",
                         "missing": ["no approval", "rollback-tested failed"],
                     ])
@@ -216,7 +216,7 @@ struct SegregationTests {
                 s.add(
                     "override.recorded",
                     [
-                        "gate": "production-upgrade", "justification": "P1 outage on settlements",
+                        "gate": "production-change", "justification": "P1 outage on settlements",
                         "missing": ["no approval"],
                     ])
             },

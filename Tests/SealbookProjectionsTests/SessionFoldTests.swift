@@ -201,3 +201,39 @@ struct SessionFoldTests {
         for e in events { #expect(try other.apply(e) == false) }
     }
 }
+
+@Suite("Events after session.closed")
+struct AfterCloseTests {
+    /// A session closed without its critical item, then (around the application layer, which
+    /// refuses it) the item recorded after the close.
+    static func closedThenLate() -> [VerifiedEvent] {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var s = SessionScript(b)
+        s.open()
+        s.b.at(minutes: 30)
+        s.upgrade(audit: false)
+        s.add("session.closed", ["outcome": "success"])
+        s.b.at(minutes: 40)
+        s.item("sox-audit-trail")
+        return s.b.events
+    }
+
+    @Test("are listed with who and when, and never counted: the fresh evaluation and the fold agree")
+    func listedNotCounted() throws {
+        let events = Self.closedThenLate()
+        let late = try #require(events.last)
+        let at = late.time.adding(milliseconds: minute)
+        let report = evaluate(events, at: at).session()
+        let before = evaluate(Array(events.dropLast()), at: at).session()
+        #expect(report.state.afterClose.map(\.ref.seq) == [late.seq])
+        #expect(report.state.afterClose.first?.type == "checklist.item.recorded" && report.state.afterClose.first?.actor == late.body.actor)
+        #expect(report.controls == before.controls, "an event after the close changed a control")
+        #expect(report.checklists == before.checklists)
+        #expect(report.state.eventCount == before.state.eventCount)
+
+        var fold = SessionFold(stream: "session/m1.0001")
+        for e in events { try fold.apply(e) }
+        #expect(fold.report(at: at) == report)
+    }
+}

@@ -37,7 +37,7 @@ private func allowedRole(_ type: String) throws -> Role {
 struct EventCatalogContentsTests {
     static let expectedTypes: [String] = [
         "approval.denied", "approval.granted", "backup.created", "backup.verified", "checklist.item.recorded",
-        "command.finished", "command.started", "documentation.recorded", "gdpr.authority.notified",
+        "command.finished", "command.started", "documentation.recorded", "gate.refused", "gdpr.authority.notified",
         "gdpr.breach.assessed", "incident.action.recorded", "incident.closed", "incident.escalated",
         "incident.opened", "incident.resolved", "key.enrolled", "key.revoked", "migration.applied",
         "migration.rolled-back", "monitoring.observation", "notification.sent", "override.recorded",
@@ -83,6 +83,7 @@ struct EventCatalogContentsTests {
             ("incident.resolved", [.incidentCommander]),
             ("gdpr.authority.notified", [.incidentCommander]),
             ("override.recorded", [.operator, .incidentCommander]),
+            ("gate.refused", [.operator, .pipeline, .incidentCommander]),
             ("key.enrolled", [.admin]),
             ("key.revoked", [.admin]),
         ])
@@ -357,6 +358,9 @@ struct Mutation: Sendable, CustomTestStringConvertible {
             "override.recorded", ["justification"], "because", "data.justification", "minLength",
             "data.justification: must be at least 10 characters long (got 7)"),
         .init("override.recorded", ["missing"], [], "data.missing", "minItems"),
+        .init("gate.refused", ["missing"], [], "data.missing", "minItems"),
+        .init("gate.refused", ["gate"], "Production Change", "data.gate", "pattern"),
+        .init("approval.granted", ["supersedes"], ["denialSeq": 0, "reason": "x"], "data.supersedes.denialSeq", "minimum"),
         .init("key.enrolled", ["roles"], ["root"], "data.roles[0]", "enum"),
         .init("key.enrolled", ["publicKey"], "AAAA", "data.publicKey", "pattern"),
         .init("key.revoked", ["key"], "ed25519:XYZ", "data.key", "pattern"),

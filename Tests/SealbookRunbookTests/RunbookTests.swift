@@ -20,7 +20,7 @@ struct RunbookBuiltInTests {
 
     @Test func identity() {
         #expect(rb.id == "fingood-migration")
-        #expect(rb.version == "1.0")
+        #expect(rb.version == "1.1")
         #expect(rb.title == "FinGood Database Migration Runbook")
         #expect(rb.owner == "Database Team")
         #expect(rb.approvedBy == ["CTO", "Compliance Officer"])
@@ -211,7 +211,7 @@ struct RunbookFileTests {
         #expect(Runbook.builtIn.sha256 == SHA256.hash(bytes).hex)
         #expect(
             Runbook.builtIn.reference
-                == RunbookReference(id: "fingood-migration", version: "1.0", sha256: SHA256.hash(bytes).hex))
+                == RunbookReference(id: "fingood-migration", version: "1.1", sha256: SHA256.hash(bytes).hex))
     }
 
     @Test func loadingTheFileGivesTheBuiltIn() throws {

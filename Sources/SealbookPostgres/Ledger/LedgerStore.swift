@@ -492,6 +492,15 @@ public final class LedgerStore {
         }
     }
 
+    /// The `seq` of the first event of `type` in `stream`, if any. Read from the stored columns
+    /// without verification: fit for refusing an append, never for accepting one.
+    public func firstSeq(ofType type: String, in stream: String) throws(StoreError) -> Int64? {
+        try run { c in
+            let r = try c.query("SELECT min(seq)::text FROM sealbook.events WHERE stream = \(stream) AND type = \(type)")
+            return r.rowCount == 1 ? r.string(0, 0).flatMap { Int64($0) } : nil
+        }
+    }
+
     /// The ledger's allowed clock skew in seconds: its genesis's `maxClockSkewSeconds`, else
     /// ``ClockSkew/defaultSeconds`` (as the append path reads it).
     public func maxClockSkewSeconds() throws(StoreError) -> Int64 {

@@ -44,10 +44,8 @@ struct Subject {
         first(Anchor.migrationCompleted) { $0.type == "migration.applied" }
         first(Anchor.overrideRecorded) { $0.type == "override.recorded" }
         first(Anchor.sessionClosed) { $0.type == "session.closed" }
-        let upgrade = events.first {
-            $0.type == "command.started" && $0.data["alembic"]?["action"]?.stringValue == "upgrade"
-        }
-        if let s = [upgrade, a[Anchor.migrationCompleted]].compactMap({ $0 }).min(by: { $0.seq < $1.seq }) {
+        let change = events.first(where: \.startsChange)
+        if let s = [change, a[Anchor.migrationCompleted]].compactMap({ $0 }).min(by: { $0.seq < $1.seq }) {
             a[Anchor.migrationStarted] = s
         }
         return a
@@ -634,9 +632,31 @@ struct Evaluator {
         for a in candidates {
             if let p = approvalProblem(a, revokedBefore: cutoff) { problems.append(p) } else { valid.append(a) }
         }
+        // A denial stands until a later counting approval names it (`supersedes`).
+        let standing = subject.events(ofType: "approval.denied").filter { d in
+            guard d.seq < cutoff, rule.scopes.contains(d.data["scope"]?.stringValue ?? ""),
+                keys[d.body.key]?.held(.approver, at: d.seq) ?? false
+            else { return false }
+            return !valid.contains { $0.seq > d.seq && $0.data["supersedes"]?["denialSeq"]?.int64Value == d.seq }
+        }
+        if !standing.isEmpty {
+            let which = standing.map {
+                "approval.denied at seq \($0.seq) by \($0.actor) (\($0.data["reason"]?.stringValue ?? "no reason")) is not superseded by a later approval"
+            }
+            if anchor != nil { return Outcome(status: .fail, evidence: standing + valid, reasons: which + problems) }
+            if subject.closed { return .notApplicable("the session closed without \(rule.before)") }
+            return Outcome(status: .pending, evidence: standing + valid, reasons: which + problems)
+        }
         if !valid.isEmpty {
             let who = valid.map { "\($0.actor) at seq \($0.seq)" }.joined(separator: ", ")
-            return .pass(valid, "independent approval before \(rule.before) by \(who)")
+            let overruled = valid.compactMap { a in
+                a.data["supersedes"]?["denialSeq"]?.int64Value.map {
+                    "the approval at seq \(a.seq) supersedes the denial at seq \($0): \(a.data["supersedes"]?["reason"]?.stringValue ?? "")"
+                }
+            }
+            var o = Outcome.pass(valid, "independent approval before \(rule.before) by \(who)")
+            o.reasons += overruled
+            return o
         }
         if anchor != nil, let retroScope = rule.retrospectiveScope, let ov = overrideBeforeStart(), ov.seq < cutoff {
             if let retro = retrospectiveApproval(after: ov, scope: retroScope) {
@@ -683,6 +703,17 @@ struct Evaluator {
         if !conflicts.isEmpty {
             let who = conflicts.map { "\($0.actor) at seq \($0.seq)" }.joined(separator: ", ")
             return .fail(conflicts, "approval by the requester or an executor of the change: \(who)")
+        }
+        if let start = subject.anchors[Anchor.migrationStarted], all.isEmpty {
+            // An unapproved change: nobody independent of the executors approved it, so the
+            // separation of duties is not shown (an emergency change shows it by the
+            // retrospective approval, due while the session is open).
+            if let ov = overrideBeforeStart(), !subject.closed {
+                return Outcome(
+                    status: .pending, evidence: [ov],
+                    reasons: ["emergency change: no approval yet; the retrospective approval will show the separation of duties"])
+            }
+            return .fail([start], "the change ran at seq \(start.seq) and no one approved it: separation of duties is not shown")
         }
         if subject.anchors[Anchor.migrationStarted] != nil {
             return Outcome(

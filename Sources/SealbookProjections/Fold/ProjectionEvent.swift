@@ -12,6 +12,15 @@ extension VerifiedEvent {
 
     /// How a report cites this event.
     var ref: EvidenceRef { EvidenceRef(seq: seq, eventHash: eventHash) }
+
+    /// Whether this is a `command.started` of a change (docs/CONTROLS.md §3.1): `change` is
+    /// true, or, in an event recorded before `change` existed, the command is an alembic upgrade.
+    /// The first one is the session's `migration-started` anchor.
+    var startsChange: Bool {
+        guard type == "command.started" else { return false }
+        if let change = data["change"]?.boolValue { return change }
+        return data["alembic"]?["action"]?.stringValue == "upgrade"
+    }
 }
 
 /// A piece of evidence: an event named by its position and its hash, so that anyone holding

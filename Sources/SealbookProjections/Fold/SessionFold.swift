@@ -54,6 +54,7 @@ public struct SessionFold: Sendable {
     /// The key events, folded as ``LedgerProjection`` folds them.
     private var keyFold = LedgerProjection()
     private var byType: [String: [VerifiedEvent]] = [:]
+    private var afterClose: [LateEvent] = []
     private var anchors: [String: VerifiedEvent] = [:]
     private var refs: [Int64: EvidenceRef] = [:]
     private var executorActors: Set<String> = []
@@ -141,6 +142,11 @@ public struct SessionFold: Sendable {
             break
         }
         guard e.body.stream == stream else { return false }
+        // After session.closed: listed, never evaluated (as ``LedgerProjection`` does).
+        if state.closed {
+            afterClose.append(LateEvent(e))
+            return true
+        }
         events.append(e)
         byType[e.type, default: []].append(e)
         refs[e.seq] = refs[e.seq] ?? e.ref
@@ -170,7 +176,7 @@ public struct SessionFold: Sendable {
             first(Anchor.migrationStarted)
         case "override.recorded":
             first(Anchor.overrideRecorded)
-        case "command.started" where e.data["alembic"]?["action"]?.stringValue == "upgrade":
+        case "command.started" where e.startsChange:
             first(Anchor.migrationStarted)
         default:
             break
@@ -268,7 +274,7 @@ public struct SessionFold: Sendable {
             alembicFrom: state.alembicFrom, alembicTo: state.alembicTo, alembicCurrent: state.alembicCurrent,
             migrationStarted: a[Anchor.migrationStarted]?.ref, migrationCompleted: a[Anchor.migrationCompleted]?.ref,
             override: a[Anchor.overrideRecorded]?.ref, executors: executorActors.sorted(), eventCount: events.count,
-            lastSeq: events.last?.seq ?? 0)
+            lastSeq: events.last?.seq ?? 0, afterClose: afterClose)
         let reference: RunbookReference? = state.runbookID.map {
             RunbookReference(id: $0, version: state.runbookVersion ?? "", sha256: state.runbookSHA256 ?? "")
         }

@@ -100,6 +100,25 @@ public struct SessionSummary: Sendable, Equatable {
     public let executors: [String]
     public let eventCount: Int
     public let lastSeq: Int64
+    /// Events of the session's stream recorded after its `session.closed`: listed, never
+    /// counted by a control or a checklist (docs/CONTROLS.md §3.2).
+    public let afterClose: [LateEvent]
+}
+
+/// An event recorded in a session's stream after the session closed.
+public struct LateEvent: Sendable, Equatable {
+    public let ref: EvidenceRef
+    public let type: String
+    public let actor: String
+    /// The signed time.
+    public let time: String
+
+    init(_ e: VerifiedEvent) {
+        ref = e.ref
+        type = e.type
+        actor = e.actor
+        time = e.body.time
+    }
 }
 
 /// Everything the report says about one session.
@@ -250,6 +269,16 @@ extension SessionSummary {
             ("alembicCurrent", J.opt(alembicCurrent)), ("migrationStarted", J.ref(migrationStarted)),
             ("migrationCompleted", J.ref(migrationCompleted)), ("override", J.ref(override)),
             ("executors", J.strings(executors)), ("eventCount", J.int(eventCount)), ("lastSeq", J.int(lastSeq)),
+            (
+                "afterClose",
+                .array(
+                    afterClose.map {
+                        J.obj([
+                            ("seq", J.int($0.ref.seq)), ("eventHash", .string($0.ref.eventHash.hex)), ("type", .string($0.type)),
+                            ("actor", .string($0.actor)), ("time", .string($0.time)),
+                        ])
+                    })
+            ),
         ])
     }
 }

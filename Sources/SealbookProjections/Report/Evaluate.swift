@@ -85,8 +85,11 @@ extension LedgerProjection {
     }
 
     private func sessionReport(
-        _ stream: String, _ events: [VerifiedEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
+        _ stream: String, _ recorded: [VerifiedEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
     ) -> (SessionReport, Runbook?) {
+        // What the session's stream holds after its session.closed is listed, never evaluated.
+        let end = recorded.firstIndex { $0.type == "session.closed" }.map { $0 + 1 } ?? recorded.count
+        let events = Array(recorded[..<end])
         let state = SessionState(events: events)
         let runbook = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
         let subject = Subject.session(id: stream, events: events, runbook: runbook)
@@ -115,7 +118,7 @@ extension LedgerProjection {
             migrationStarted: a[Anchor.migrationStarted]?.ref, migrationCompleted: a[Anchor.migrationCompleted]?.ref,
             override: a[Anchor.overrideRecorded]?.ref, executors: subject.executorActors.sorted(),
             eventCount: events.count,
-            lastSeq: events.last?.seq ?? 0)
+            lastSeq: events.last?.seq ?? 0, afterClose: recorded[end...].map(LateEvent.init))
         let reference: RunbookReference? = state.runbookID.map {
             RunbookReference(id: $0, version: state.runbookVersion ?? "", sha256: state.runbookSHA256 ?? "")
         }

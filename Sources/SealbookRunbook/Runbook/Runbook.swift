@@ -47,6 +47,10 @@ public struct Runbook: Sendable, Equatable {
     /// which may hold its password) on to the commands it runs. False unless the runbook says
     /// `"passLedgerDatabaseURL": true`: a migration has no business writing to the ledger.
     public let passLedgerDatabaseURL: Bool
+    /// Commands that only read (docs/RUNBOOK.md, "The production gate"): in a production
+    /// session `sealbook run` lets these through without the gate, and records them as not a
+    /// change. Everything else `run` starts is a change.
+    public let readOnlyCommands: [ReadOnlyCommand]
     /// The pre-migration checklists, in file order (e.g. `critical`, `environmental`,
     /// `documentation`).
     public let checklists: [Checklist]

@@ -290,7 +290,7 @@ struct RunbookDecoder {
             "id", "version", "title", "owner", "approvedBy", "lastUpdated", "checklists", "steps",
         ]
         let optionalTop = [
-            "$schema", "description", "placeholders", "recordedEnvironment", "passLedgerDatabaseURL", "rollback",
+            "$schema", "description", "placeholders", "recordedEnvironment", "passLedgerDatabaseURL", "readOnlyCommands", "rollback",
             "emergencyResponse", "postMigrationValidation", "compliance", "troubleshooting",
             "documentationRequirements", "successCriteria", "escalation", "resources", "legalNotice",
         ]
@@ -310,6 +310,7 @@ struct RunbookDecoder {
         let placeholders = placeholderList(n)
         let recorded = strings(n, "recordedEnvironment", .upperSnake, minItems: 0, unique: true) ?? []
         let passLedgerURL = bool(n, "passLedgerDatabaseURL") ?? false
+        let readOnly = readOnlyCommandList(n)
         let checklists = checklistSection(n, "checklists")
         let steps = stepList(n)
         let rollback = rollbackSection(n)
@@ -332,10 +333,25 @@ struct RunbookDecoder {
             id: id ?? "", version: version ?? "", title: title ?? "", description: description,
             owner: owner ?? "", approvedBy: approvedBy ?? [], lastUpdated: lastUpdated ?? "",
             sha256: sha256, source: source, placeholders: placeholders,
-            recordedEnvironment: recorded, passLedgerDatabaseURL: passLedgerURL, checklists: checklists, steps: steps, rollback: rollback,
+            recordedEnvironment: recorded, passLedgerDatabaseURL: passLedgerURL, readOnlyCommands: readOnly, checklists: checklists,
+            steps: steps, rollback: rollback,
             emergencyResponse: emergency, postMigrationValidation: validation, compliance: compliance,
             troubleshooting: troubleshooting, documentationRequirements: documentation,
             successCriteria: success, escalation: escalation, resources: resources, legalNotice: notice)
+    }
+
+    mutating func readOnlyCommandList(_ n: ObjectNode) -> [ReadOnlyCommand] {
+        guard let elements = array(n, "readOnlyCommands", minItems: 0) else { return [] }
+        var out: [ReadOnlyCommand] = []
+        for (v, p) in elements {
+            guard let o = object(v, at: p, required: ["argv", "why"]) else { continue }
+            let argv = strings(o, "argv", .any) ?? []
+            if let first = argv.first, !StringRule.text.accepts(first) {
+                fail(o.path("argv") + "[0]", "the program name must not be empty")
+            }
+            out.append(ReadOnlyCommand(argv: argv, why: string(o, "why") ?? ""))
+        }
+        return out
     }
 
     mutating func placeholderList(_ n: ObjectNode) -> [Placeholder] {

@@ -278,3 +278,50 @@ public struct RunbookReference: Sendable, Equatable, Hashable {
         self.sha256 = sha256
     }
 }
+
+/// A command the runbook declares read-only (docs/RUNBOOK.md, "The production gate"): it reads
+/// the database or the code and changes nothing, so `sealbook run` lets it through a closed
+/// production gate and records it as not a change.
+public struct ReadOnlyCommand: Sendable, Equatable {
+    /// The pattern: the program, then its arguments. A placeholder name (e.g. `MIGRATION_ID`)
+    /// stands for any one argument; a last element `...` for any further arguments.
+    public let argv: [String]
+    /// Why the command changes nothing, for the reader of the runbook and of the report.
+    public let why: String
+
+    /// The pattern as one line, e.g. `pg_dump ...`.
+    public var commandLine: String { argv.joined(separator: " ") }
+
+    /// Whether `command` (an argv about to run) is this command. The program is compared by its
+    /// file name (`/usr/bin/pg_dump` is `pg_dump`); the arguments one by one, all of them unless
+    /// the pattern ends with `...`. A pattern for `alembic` with one subcommand (e.g.
+    /// `["alembic", "current"]`) matches every alembic invocation of that subcommand, whatever
+    /// its options (`alembic -c alembic.ini current --verbose`), and only the subcommands that
+    /// move nothing can be declared so (`current`, `history`).
+    public func matches(_ command: [String], placeholders: Set<String>) -> Bool {
+        guard let program = argv.first, let run = command.first else { return false }
+        if program == "alembic", argv.count == 2, let action = AlembicInvocation.Action(rawValue: argv[1]) {
+            guard action == .current || action == .history else { return false }
+            return AlembicInvocation.parse(argv: command)?.action == action
+        }
+        guard Self.fileName(run) == Self.fileName(program) else { return false }
+        var pattern = Array(argv.dropFirst())
+        let open = pattern.last == "..."
+        if open { pattern.removeLast() }
+        let args = Array(command.dropFirst())
+        guard open ? args.count >= pattern.count : args.count == pattern.count else { return false }
+        return zip(pattern, args).allSatisfy { p, a in p == a || placeholders.contains(p) }
+    }
+
+    private static func fileName(_ path: String) -> Substring {
+        path.split(separator: "/", omittingEmptySubsequences: false).last ?? Substring(path)
+    }
+}
+
+extension Runbook {
+    /// The read-only command `argv` is, if the runbook declares one it matches.
+    public func readOnlyCommand(matching argv: [String]) -> ReadOnlyCommand? {
+        let names = Set(placeholders.map(\.name))
+        return readOnlyCommands.first { $0.matches(argv, placeholders: names) }
+    }
+}

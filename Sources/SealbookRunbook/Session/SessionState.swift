@@ -20,6 +20,10 @@ public struct SessionState: Sendable {
         public let key: String
         public let granted: Bool
         public let scope: String
+        /// A denial's reason.
+        public let reason: String?
+        /// For a grant: the seq of the denial it overrules (`supersedes.denialSeq`).
+        public let supersedes: Int64?
     }
 
     public struct Command: Sendable {
@@ -36,6 +40,9 @@ public struct SessionState: Sendable {
     public private(set) var sessionID: String = ""
     public private(set) var opened = false
     public private(set) var closed = false
+    /// The `seq` of events recorded in the session's stream after its `session.closed`: not
+    /// folded into the state.
+    public private(set) var afterClose: [Int64] = []
     public private(set) var outcome: String?
     public private(set) var environment: String?
     public private(set) var migrationID: String?
@@ -79,6 +86,12 @@ public struct SessionState: Sendable {
         let seq = e.seq, body = e.body
         let d = body.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
+        // Nothing counts after the session closed (docs/CONTROLS.md §3.2): such an event could
+        // only have come around the application layer, which refuses it; it is listed, not folded.
+        if closed {
+            afterClose.append(seq)
+            return
+        }
         eventCount += 1
         lastSeq = seq
         lastEventAt = body.time
@@ -114,7 +127,7 @@ public struct SessionState: Sendable {
             approvals.append(
                 Approval(
                     seq: seq, actor: body.actor, key: body.key, granted: body.type == "approval.granted",
-                    scope: s("scope") ?? ""))
+                    scope: s("scope") ?? "", reason: s("reason"), supersedes: d["supersedes"]?["denialSeq"]?.int64Value))
         case "command.started":
             guard let id = s("commandId") else { return }
             let argv = d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -170,6 +183,18 @@ public struct SessionState: Sendable {
             $0.granted && $0.actor != executor && !executors.contains($0.actor) && heldApprover($0.key, $0.seq)
         }
     }
+
+    /// Denials that still stand: signed by a key that held the `approver` role, and not
+    /// overruled by a later counting approval (``independentApprovals(executor:heldApprover:)``)
+    /// that names the denial's seq in `supersedes`.
+    public func standingDenials(executor: String, heldApprover: (_ key: String, _ seq: Int64) -> Bool) -> [Approval] {
+        guard approvals.contains(where: { !$0.granted }) else { return [] }
+        let overruled = Set(
+            independentApprovals(executor: executor, heldApprover: heldApprover).compactMap { a in
+                a.supersedes.flatMap { denial in denial < a.seq ? denial : nil }
+            })
+        return approvals.filter { !$0.granted && heldApprover($0.key, $0.seq) && !overruled.contains($0.seq) }
+    }
 }
 
 /// What the production policy gate found missing before `alembic upgrade`.
@@ -199,6 +224,10 @@ public enum PolicyGate {
         }
         if state.independentApprovals(executor: executor, heldApprover: heldApprover).isEmpty {
             missing.append("no approval.granted from an actor other than the executor (\(executor)) is recorded")
+        }
+        for d in state.standingDenials(executor: executor, heldApprover: heldApprover) {
+            missing.append(
+                "approval.denied by \(d.actor) at seq \(d.seq) (\(d.reason ?? "no reason")) stands: a later approval must supersede it")
         }
         return GateDecision(missing: missing)
     }
