@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "SealbookTestSupport", dependencies: ["SealbookCore", "SealbookPostgres"],
             path: "Tests/SealbookTestSupport", swiftSettings: strict),
-        .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], swiftSettings: strict),
+        .testTarget(name: "SealbookCoreTests", dependencies: ["SealbookCore"], exclude: ["Corpus"], swiftSettings: strict),
         .testTarget(name: "SealbookEmbeddedTests", dependencies: ["SealbookEmbedded"], swiftSettings: strict),
         .testTarget(
             name: "SealbookProjectionsTests", dependencies: ["SealbookCore", "SealbookRunbook", "SealbookProjections"],

@@ -26,11 +26,16 @@ public struct CommandExecution {
         public var overrideJustification: String?
         /// The session's runbook file, when it is not built in.
         public var runbookFile: String?
+        /// Whether secrets are replaced by markers in what `command.started` records
+        /// (``SecretRedaction``). False only for `sealbook run --no-redact`, which
+        /// `command.started` records as `"redaction": "disabled"`.
+        public var redact: Bool
 
         public init(
             session: String, argv: [String], cwd: String, environment: [String: String], step: String? = nil,
-            overrideJustification: String? = nil, runbookFile: String? = nil
+            overrideJustification: String? = nil, runbookFile: String? = nil, redact: Bool = true
         ) {
+            self.redact = redact
             self.session = session
             self.argv = argv
             self.cwd = cwd
@@ -52,6 +57,12 @@ public struct CommandExecution {
     public let ledger: Ledger
     public let key: KeyFile
 
+    /// The variable that holds the ledger's database URL; not passed to the command unless the
+    /// runbook says `"passLedgerDatabaseURL": true`.
+    public static let ledgerURLVariable = "SEALBOOK_DATABASE_URL"
+    /// What `command.started`'s `redaction.scheme` says: markers are
+    /// `[redacted:scrypt:<hex>]`, the hex scrypt(value, salt, N = 32768, r = 8, p = 1, 32 bytes).
+    public static let redactionScheme = "scrypt-n32768-r8-p1"
     /// The gate's name in `gate.refused` and `override.recorded`.
     public static let productionGate = "production-change"
 
@@ -70,9 +81,15 @@ public struct CommandExecution {
     ) throws -> Outcome {
         let session = try ledger.openSession(request.session)
         let rb = try session.runbook(file: request.runbookFile)
+        // The ledger's own database URL (and so maybe its password) reaches the command only when
+        // the runbook asks for it.
+        var environment = request.environment
+        if !rb.passLedgerDatabaseURL { environment[Self.ledgerURLVariable] = nil }
         let runner = CommandRunner(
-            argv: request.argv, cwd: request.cwd, environment: request.environment, recordedVariables: rb.recordedEnvironment)
-        let start = runner.describeStart()
+            argv: request.argv, cwd: request.cwd, environment: environment, recordedVariables: rb.recordedEnvironment)
+        // Secrets out of argv, cwd and the recorded variables before anything is signed: the one
+        // place where the run path redacts (SecretRedaction, README "Secrets in `run`").
+        let start = runner.describeStart(redaction: request.redact ? SecretRedaction() : nil)
         func record(_ type: String, _ data: JSONObject, note: String? = nil) throws {
             let r = try ledger.record(type: type, data: data, in: session, key: key)
             recorded(RecordedEvent(type: type, result: r, note: note))
@@ -107,6 +124,14 @@ public struct CommandExecution {
             ),
             ("change", .bool(readOnly == nil)), ("readOnly", string(readOnly?.commandLine)),
         ])
+        switch start.redaction {
+        case .disabled:
+            startData["redaction"] = .string("disabled")
+        case .applied(let salt, let count):
+            startData["redaction"] = object([
+                ("scheme", .string(Self.redactionScheme)), ("salt", .string(Hex.encode(salt))), ("redacted", int(Int64(count))),
+            ])
+        }
         if let a = start.alembic {
             startData["alembic"] = object([("action", .string(a.action.rawValue))] + (a.target.map { [("target", JSONValue.string($0))] } ?? []))
         }

@@ -48,10 +48,18 @@ public final class Ledger {
     }
 
     /// Enrols `publicKey` for `actor` with `roles` (`key.enrolled`, signed by an admin key).
+    /// Refuses a public key that is not fit to enrol (small order or non-canonical:
+    /// ``LedgerError/usage(_:)``) and an actor id that is not pseudonymous (``ActorPolicy``,
+    /// ``KeyFileError``), before anything is signed.
     @discardableResult
     public func enroll(publicKey: Ed25519.PublicKey, actor: String, roles: [Role], signer: KeyFile) throws
         -> LedgerStore.AppendResult
     {
+        guard publicKey.isFitToEnrol else {
+            throw LedgerError.usage(
+                "--public-key is not fit to enrol: it is not the canonical encoding of a point of prime order (a small-order or non-canonical Ed25519 key, which no key generator makes)")
+        }
+        try ActorPolicy.check(actor)
         let d = KeyDescriptor(keyID: publicKey.keyID, publicKey: publicKey, actor: actor, roles: roles.map(\.rawValue))
         return try store.append(.init(stream: FormatV1.keysStream, type: FormatV1.keyEnrolledType, data: d.json), key: signer)
     }
@@ -160,6 +168,11 @@ public final class Ledger {
         var reason: String? = nil
         var thresholdJSON: JSONValue? = nil
         if let t = it.threshold {
+            // A threshold is met only by a measurement: `pass` without the value proves nothing.
+            if value == nil && status == .pass {
+                throw LedgerError.invalidInput(
+                    "checklist item \(item) has the threshold \(t.description): recording it as pass needs the measured value (--value V), which is checked against it")
+            }
             thresholdJSON = object([("op", .string(t.op.rawValue)), ("value", .string(t.value)), ("unit", .string(t.unit))])
             if let value {
                 guard let ok = t.evaluate(value) else {

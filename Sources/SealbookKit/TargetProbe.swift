@@ -69,9 +69,11 @@ extension Ledger {
             }
         }
         if let health = rb.item(forMetric: "database_health") ?? rb.item("database-health") {
-            let healthy = m.longRunning == 0 && m.blocked == 0
+            // Its threshold counts open problems: the long-running and blocked queries found.
+            let problems = m.longRunning + m.blocked
             let c = try recordCheck(
-                item: health.id, status: healthy ? .pass : .fail, value: nil, unit: nil,
+                item: health.id, status: problems == 0 ? .pass : .fail, value: health.threshold == nil ? nil : String(problems),
+                unit: health.threshold?.unit,
                 evidence: members([
                     ("longRunningQueries", .string(String(m.longRunning))), ("blockedQueries", .string(String(m.blocked))),
                     ("connections", .string("\(m.connections)/\(m.maxConnections)")), ("target", .string(host)),

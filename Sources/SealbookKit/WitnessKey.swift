@@ -90,9 +90,17 @@ public struct WitnessKey: Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
         let mode = st.st_mode & 0o777
         guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
-        guard var data = FileManager.default.contents(atPath: path) else { throw .unreadable(path, "permission denied") }
-        defer { data.resetBytes(in: 0..<data.count) }
-        guard data.count < 4096, let v = try? JSONParser.parse([UInt8](data)), case .object(let o) = v,
+        // Bounded like a secret key file (KeyFile.read): a larger file is not one.
+        var data: [UInt8]
+        do { data = try InputFile.read(path, what: "witness key file", limit: 4096) } catch {
+            switch error {
+            case .missing: throw .missing(path)
+            case .tooLarge: throw .malformed(path, "not a Sealbook witness key file (\(tag))")
+            case .notARegularFile, .unreadable: throw .unreadable(path, error.description)
+            }
+        }
+        defer { for i in data.indices { data[i] = 0 } }
+        guard data.count < 4096, let v = try? JSONParser.parse(data), case .object(let o) = v,
             o["sealbook"]?.stringValue == tag
         else { throw .malformed(path, "not a Sealbook witness key file (\(tag))") }
         guard let name = o["name"]?.stringValue, isValidName(name) else {

@@ -129,10 +129,14 @@ public struct ReportTemplates: Sendable {
         }
         var files = builtInFiles
         for n in names {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + n) else {
-                throw .template("cannot read \(directory)/\(n)")
+            let data: [UInt8]
+            do { data = try InputFile.read(directory + "/" + n, what: "template", limit: 1 << 20) } catch {
+                throw .template(error.description)
             }
-            files[n] = Self.normalize(String(decoding: data, as: UTF8.self))
+            guard let text = String(validating: data, as: UTF8.self) else {
+                throw .template("template \(directory)/\(n) is not UTF-8 text")
+            }
+            files[n] = Self.normalize(text)
         }
         return try ReportTemplates(files: files)
     }

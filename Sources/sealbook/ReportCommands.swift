@@ -219,21 +219,9 @@ struct ReportOutputOptions: ParsableArguments {
             FileHandle.standardOutput.write(Data(bytes))
             return
         }
-        let replacing = force || replace
-        if !replacing && FileManager.default.fileExists(atPath: path) {
-            throw CLIError(.outputExists, "\(path) already exists; choose another name or pass --force")
-        }
-        let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(bytes)) else {
-            throw CLIError(.inputUnreadable, "cannot write \(tmp)")
-        }
-        do {
-            if replacing { try? FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw CLIError(.inputUnreadable, "cannot write \(path): \(error.localizedDescription)")
-        }
+        // --force (or a --follow rewrite) replaces a regular file only: never a directory, and
+        // never what a symlink points to (FileOutput).
+        try FileOutput.writeAtomically(bytes, to: path, replace: force || replace)
         let (seq, chain) = report.position
         o.line(
             "wrote \(path): \(report.title) (\(fmt.rawValue), seq \(seq), as of \(report.asOf)\(report.verified ? "" : ", UNVERIFIED"))"

@@ -27,6 +27,17 @@ struct Run: SealbookCommand {
             and goes ahead. The gate reads the verified log only: a log that does not verify is \
             refused (exit 1).
 
+            Secrets stay out of the log: before command.started is signed, passwords in URLs \
+            (scheme://user:PASSWORD@host), NAME=VALUE and --NAME VALUE where NAME looks secret \
+            (PASSWORD, SECRET, TOKEN, KEY, AUTH, ...), the password options of common clients \
+            (mysql -p, curl -u, redis-cli -a, ...) and recorded variables with such names are \
+            replaced by [redacted:scrypt:<hex>], a salted digest whose salt is recorded beside it \
+            (README.md, "Secrets in run"). --no-redact records everything as given and says so \
+            in the event (redaction: "disabled"). The command gets SEALBOOK_DATABASE_URL only \
+            when the runbook says "passLedgerDatabaseURL": true.
+
+            With --json the command's stdout goes to stderr, so that stdout is one JSON object.
+
             Example:
               sealbook run --step migration-execution -- alembic upgrade head
               sealbook run --override --justification "P1 outage, CAB to approve retroactively" -- alembic upgrade head
@@ -35,6 +46,10 @@ struct Run: SealbookCommand {
     @Flag(help: "Go ahead although the production gate is closed (emergency change).") var override = false
     @Option(help: ArgumentHelp("Why the override is justified (with --override).", valueName: "text")) var justification: String?
     @Option(help: ArgumentHelp("Runbook file, when the session's is not built in.", valueName: "file")) var runbook: String?
+    @Flag(
+        name: .customLong("no-redact"),
+        help: "Record argv and environment as given, secrets included (recorded as redaction: \"disabled\").")
+    var noRedact = false
     @OptionGroup var session: SessionOption
     @OptionGroup var key: KeyOption
     @OptionGroup var database: DatabaseOptions
@@ -54,15 +69,19 @@ struct Run: SealbookCommand {
         let request = CommandExecution.Request(
             session: try session.resolve(), argv: command, cwd: FileManager.default.currentDirectoryPath,
             environment: ProcessInfo.processInfo.environment, step: step,
-            overrideJustification: override ? justification : nil, runbookFile: runbook)
+            overrideJustification: override ? justification : nil, runbookFile: runbook, redact: !noRedact)
         let outcome: CommandExecution.Outcome
+        var recordedEvents: [RecordedEvent] = []
         do {
+            // With --json, stdout carries one JSON object: the command's own stdout goes to stderr.
             outcome = try CommandExecution(ledger: ctx.ledger, key: ctx.key).run(
-                request, stdout: FileHandle.standardOutput, stderr: FileHandle.standardError
+                request, stdout: out.json ? FileHandle.standardError : FileHandle.standardOutput,
+                stderr: FileHandle.standardError
             ) { recorded in
+                recordedEvents.append(recorded)
                 if recorded.type == "command.started" {
-                    out.note("sealbook: recorded command.started at seq \(recorded.result.seq): \(command.joined(separator: " "))")
-                } else {
+                    out.note("sealbook: recorded command.started at seq \(recorded.result.seq)")
+                } else if !out.json {
                     ctx.report(recorded)
                 }
             }
@@ -71,6 +90,24 @@ struct Run: SealbookCommand {
             for m in missing { out.note("  - \(m)") }
             out.note("record what is missing, or pass --override --justification TEXT for an emergency change")
             throw LedgerError.gateClosed(missing: missing)
+        }
+        if out.json {
+            out.result(
+                .obj([
+                    ("ok", .bool(outcome.exitCode == 0)), ("commandId", .string(outcome.commandID)), ("exitCode", .int(Int64(outcome.exitCode))),
+                    ("outcome", .string(outcome.result.outcome.rawValue)),
+                    (
+                        "recorded",
+                        .array(
+                            recordedEvents.map { r in
+                                .obj(
+                                    [
+                                        ("type", .string(r.type)), ("seq", .int(r.result.seq)), ("stream", .string(r.result.stream)),
+                                        ("streamSeq", .int(r.result.streamSeq)), ("chainHash", .string(r.result.chainHash.hex)),
+                                    ] + (r.note.map { [("note", JSONValue.string($0))] } ?? []))
+                            })
+                    ),
+                ]))
         }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }

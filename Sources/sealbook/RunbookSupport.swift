@@ -62,7 +62,8 @@ func evidence(_ pairs: [String]) throws -> JSONObject? {
     var o = JSONObject()
     for p in pairs {
         guard let eq = p.firstIndex(of: "="), eq != p.startIndex else {
-            throw CLIError(.usage, "--evidence takes KEY=VALUE, got \"\(p)\"")
+            // The argument is not echoed: it may hold what must not be repeated (a card number).
+            throw CLIError(.usage, "--evidence takes KEY=VALUE (a name, =, then the value); argument \(pairs.firstIndex(of: p)! + 1) of --evidence is not")
         }
         o[String(p[..<eq])] = .string(String(p[p.index(after: eq)...]))
     }
@@ -70,19 +71,10 @@ func evidence(_ pairs: [String]) throws -> JSONObject? {
 }
 
 /// SHA-256 and size of a file, streamed.
+/// A regular file only (``InputFile``): any size, never held (one 1 MiB chunk at a time).
 func digestFile(_ path: String) throws -> (sha256: String, size: Int64) {
-    guard let h = FileHandle(forReadingAtPath: path) else {
-        throw CLIError(.inputUnreadable, FileManager.default.fileExists(atPath: path) ? "cannot read \(path)" : "\(path) does not exist")
-    }
-    defer { try? h.close() }
     var sha = SHA256()
-    var size: Int64 = 0
-    while true {
-        let d = h.readData(ofLength: 1 << 20)
-        if d.isEmpty { break }
-        size += Int64(d.count)
-        d.withUnsafeBytes { sha.update($0) }
-    }
+    let size = try InputFile.stream(path, what: "file") { sha.update($0) }
     return (sha.finalize().hex, size)
 }
 

@@ -28,8 +28,9 @@ struct Sealbook: ParsableCommand {
             database, 85 signature extension not available (init), 86 checkpoint malformed, \
             87 checkpoint signature or witness quorum does not check out, 88 checkpoint of another \
             log, 89 proof file malformed, 90 witness: smaller tree, 91 witness: fork, 92 witness: \
-            bad consistency proof, 93 witness: state folder unusable, 127 command could not be \
-            started; `run` exits with its command's code.
+            bad consistency proof, 93 witness: state folder unusable, 94 idempotency key reused for \
+            another event, 95 reconcile incomplete (the DDL capture did not cover the period), \
+            127 command could not be started; `run` exits with its command's code.
             """,
         subcommands: [
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
@@ -37,6 +38,36 @@ struct Sealbook: ParsableCommand {
             Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, CheckpointCommand.self, Prove.self,
             WitnessCommand.self, Export.self, Head.self, DB.self,
         ])
+
+    /// Refuses invalid UTF-8 anywhere in the arguments before parsing them (exit 65): Swift
+    /// would otherwise replace each bad byte with U+FFFD, and signed data would silently differ
+    /// from what was typed.
+    static func main() {
+        for i in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[i] else { continue }
+            let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                let e = CLIError(.malformedJSON, "argument \(i) is not valid UTF-8: every argument must be UTF-8 text; nothing was done")
+                if CommandLine.arguments.contains("--json") {
+                    let doc: JSONValue = .obj([
+                        ("ok", false),
+                        (
+                            "error",
+                            .obj([
+                                ("code", .string(e.exit.name)), ("exitCode", .int(Int64(e.exit.rawValue))),
+                                ("message", .string(e.message)),
+                            ])
+                        ),
+                    ])
+                    print((try? JCS.canonicalString(doc)) ?? "{}")
+                } else {
+                    FileHandle.standardError.write(Data("sealbook: error: \(e.message)\n".utf8))
+                }
+                Glibc.exit(e.exit.rawValue)
+            }
+        }
+        Self.main(nil)
+    }
 }
 
 // MARK: - init
@@ -85,6 +116,8 @@ struct Init: SealbookCommand {
                 "--max-clock-skew must be \(ClockSkew.allowedSeconds.lowerBound) to \(ClockSkew.allowedSeconds.upperBound) seconds")
         }
         let key = try KeyFile.read(path: rootKey)
+        // The root key's actor goes into the genesis: pseudonymous only (ActorPolicy).
+        try ActorPolicy.check(key.actor)
         let store = try database.open(out)
         let mode: SignatureCheck = noSignatureExtension ? .none : .extension
         let outcome = try store.initialize(ledger: ledger, root: key, maxClockSkewSeconds: maxClockSkew, signatureCheck: mode)
@@ -133,6 +166,13 @@ struct Append: SealbookCommand {
             the event becomes N+1 or the append fails with exit 72 (someone appended first) or \
             74 (the stream has not reached N). Without it the event goes at the stream's end.
 
+            Every append carries an idempotency key: --idem K, or a new random one (printed; \
+            "idem" with --json). Appending again with the same stream and key returns the event \
+            already recorded (exit 0, "already recorded") when its type, actor and data are the \
+            same, and is refused with exit 94 when they are not. If the connection breaks after \
+            the append was sent, sealbook looks the key up on a new connection: committed, exit 0 \
+            with a note; not in the log, exit 69 (nothing was written; appending again is safe).
+
             Example:
               sealbook append --stream session/2024_01_15_add_fee_index --type custom.note \\
                 --data '{"text":"backup verified","sizeBytes":52428800}' --key alice.key --expect-seq 0
@@ -144,7 +184,10 @@ struct Append: SealbookCommand {
     @Option(help: ArgumentHelp("Signing key file (default: $SEALBOOK_KEY).", valueName: "file")) var key: String?
     @Option(name: .customLong("expect-seq"), help: ArgumentHelp("The stream's current last streamSeq.", valueName: "n"))
     var expectSeq: Int64?
-    @Option(help: ArgumentHelp("Idempotency key: a repeat with the same stream and key returns the first event.", valueName: "key"))
+    @Option(
+        help: ArgumentHelp(
+            "Idempotency key: a repeat with the same stream, key and content returns the first event; with other content it is refused (exit 94). Default: a new random key (printed).",
+            valueName: "key"))
     var idem: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -173,11 +216,16 @@ struct Append: SealbookCommand {
         let r = try database.ledger(out).append(
             LedgerStore.NewEvent(stream: stream, type: type, data: object, idem: idem), key: signingKey,
             expectSeq: expectSeq)
+        if r.recoveredAfterConnectionLoss {
+            out.note(
+                "sealbook: the connection broke after the append was sent; looked up by its idempotency key \(r.idem ?? ""): it was committed")
+        }
         if r.duplicate {
-            out.line("already recorded (idempotency key \(idem ?? "")): seq \(r.seq), \(r.stream) #\(r.streamSeq)")
+            out.line("already recorded (idempotency key \(r.idem ?? "")): seq \(r.seq), \(r.stream) #\(r.streamSeq)")
         } else {
             out.line("appended seq \(r.seq): \(r.stream) #\(r.streamSeq) \(type)")
         }
+        out.line("idem \(r.idem ?? "")")
         out.line("eventHash \(r.eventHash.hex)")
         out.line("chainHash \(r.chainHash.hex)")
         out.result(
@@ -185,6 +233,8 @@ struct Append: SealbookCommand {
                 ("ok", true), ("seq", .int(r.seq)), ("stream", .string(r.stream)), ("streamSeq", .int(r.streamSeq)),
                 ("eventHash", .string(r.eventHash.hex)), ("chainHash", .string(r.chainHash.hex)),
                 ("recordedAt", .string(r.recordedAt)), ("duplicate", .bool(r.duplicate)),
+                ("idem", r.idem.map(JSONValue.string) ?? .null),
+                ("recoveredAfterConnectionLoss", .bool(r.recoveredAfterConnectionLoss)),
             ]))
     }
 }
@@ -192,20 +242,21 @@ struct Append: SealbookCommand {
 /// Reads `--data`: inline JSON, `@FILE` or `@-`; must be a JSON object.
 func readDataObject(_ arg: String) throws -> JSONObject {
     var bytes: [UInt8]
-    if arg == "@-" {
-        bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-    } else if arg.hasPrefix("@") {
-        let path = String(arg.dropFirst())
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError(.inputUnreadable, "data file \(path) does not exist") }
-        guard let d = FileManager.default.contents(atPath: path) else {
-            throw CLIError(.inputUnreadable, "cannot read data file \(path)")
+    // Far over any body we accept: refused before parsing, and before reading it all (a file's
+    // size is checked first; standard input is read no further than the limit).
+    let limit = 4 * FormatV1.maxBodyBytes
+    do {
+        if arg == "@-" {
+            bytes = try InputFile.readStandardInput(what: "--data", limit: limit)
+        } else if arg.hasPrefix("@") {
+            bytes = try InputFile.read(String(arg.dropFirst()), what: "data file", limit: limit)
+        } else {
+            bytes = Array(arg.utf8)
         }
-        bytes = [UInt8](d)
-    } else {
-        bytes = Array(arg.utf8)
+    } catch InputFileError.tooLarge {
+        throw CLIError(.tooLarge, "--data is more than \(limit) bytes; a body may be at most \(FormatV1.maxBodyBytes) bytes")
     }
-    // Far over any body we accept: refuse before parsing.
-    guard bytes.count <= 4 * FormatV1.maxBodyBytes else {
+    guard bytes.count <= limit else {
         throw CLIError(.tooLarge, "--data is \(bytes.count) bytes; a body may be at most \(FormatV1.maxBodyBytes) bytes")
     }
     let v: JSONValue

@@ -54,6 +54,8 @@ enum Exit: Int32, CaseIterable {
     /// `witness cosign`: the state folder is corrupt, holds another origin's or another
     /// witness's state, cannot be written, or has no state for a first checkpoint.
     case witnessState = 93
+    /// An idempotency key reused for an event with another type, actor or data.
+    case idempotencyConflict = 94
     /// `reconcile`: no finding, but the DDL capture did not cover the whole period compared.
     case reconcileIncomplete = 95
     /// As a shell does when a command cannot be found or run.
@@ -92,6 +94,7 @@ enum Exit: Int32, CaseIterable {
         case .witnessFork: "witness-fork"
         case .witnessBadProof: "witness-bad-proof"
         case .witnessState: "witness-state"
+        case .idempotencyConflict: "idempotency-conflict"
         case .reconcileIncomplete: "reconcile-incomplete"
         case .commandNotStarted: "command-not-started"
         }
@@ -122,12 +125,15 @@ struct CLIError: Error {
             case .keyRefused: self.init(.keyRefused, e.description)
             case .invalidEvent: self.init(.invalidEvent, e.description)
             case .tooLarge: self.init(.tooLarge, e.description)
+            case .cardNumber: self.init(.cardNumber, e.description)
             case .refused: self.init(.refusedByDatabase, e.description)
             case .schemaMismatch: self.init(.schemaMismatch, e.description)
             case .clockSkew: self.init(.clockSkew, e.description)
             case .signatureRefused: self.init(.signatureRefused, e.description)
             case .signatureCheckUnavailable: self.init(.signatureExtensionUnavailable, e.description)
-            case .database: self.init(.databaseError, e.description)
+            case .idempotencyConflict: self.init(.idempotencyConflict, e.description)
+            case .notWritten: self.init(.databaseUnavailable, e.description)
+            case .outcomeUnknown, .database: self.init(.databaseError, e.description)
             case .output: self.init(.inputUnreadable, e.description)
             case .outputExists: self.init(.outputExists, e.description)
             }
@@ -163,14 +169,20 @@ struct CLIError: Error {
         case let e as KeyFileError:
             switch e {
             case .exists: self.init(.outputExists, e.description)
-            case .invalidActor: self.init(.usage, e.description)
+            case .invalidActor, .personalActor: self.init(.usage, e.description)
             default: self.init(.inputUnreadable, e.description)
             }
         case let e as JSONParseError: self.init(.malformedJSON, e.description)
-        case let e as BodyError: self.init(e.kind == .tooLarge ? .tooLarge : .invalidEvent, e.description)
+        case let e as InputFileError: self.init(.inputUnreadable, e.description)
+        case let e as BodyError:
+            switch e.kind {
+            case .tooLarge: self.init(.tooLarge, e.description)
+            case .cardNumber: self.init(.cardNumber, e.description)
+            case .invalid: self.init(.invalidEvent, e.description)
+            }
         case let e as BundleError:
             switch e {
-            case .unreadable, .empty: self.init(.inputUnreadable, e.description)
+            case .unreadable, .empty, .lineTooLong: self.init(.inputUnreadable, e.description)
             case .malformedHeader: self.init(.verificationFailed, e.description)
             }
         case let e as CheckpointError:
@@ -202,8 +214,10 @@ struct CLIError: Error {
             }
         case let e as FileOutputError:
             switch e {
-            case .exists: self.init(.outputExists, e.description)
-            case .notARegularFile, .cannotWrite: self.init(.inputUnreadable, e.description)
+            // An existing directory or symlink at an output path is never replaced: as for an
+            // existing file without --force, 73.
+            case .exists, .notARegularFile: self.init(.outputExists, e.description)
+            case .cannotWrite: self.init(.inputUnreadable, e.description)
             }
         // The stored tree gives a proof that does not verify against its own root.
         case let e as MerkleError: self.init(.verificationFailed, "the stored tree gives no valid proof: \(e.description)")
@@ -221,7 +235,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .customLong("database-url"),
         help: ArgumentHelp(
-            "PostgreSQL URL of the ledger database. Default: $SEALBOOK_DATABASE_URL, then libpq's PG* variables, then the embedded local cluster (./.sealbook or $SEALBOOK_HOME).",
+            "PostgreSQL URL of the ledger database (any user can read it with ps: keep its password in ~/.pgpass or the URL in $SEALBOOK_DATABASE_URL). Default: $SEALBOOK_DATABASE_URL, then libpq's PG* variables, then the embedded local cluster (./.sealbook or $SEALBOOK_HOME).",
             valueName: "url"))
     var databaseURL: String?
 

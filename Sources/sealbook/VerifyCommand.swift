@@ -331,14 +331,8 @@ func loadTrustedCheckpoint(_ path: String, logVkey: String?, witnessVkeys: [Stri
 
 /// Reads a checkpoint (or proof) file: a regular file of at most 1 MiB, UTF-8.
 func readCheckpointFile(_ path: String) throws -> String {
-    var st = stat()
-    guard stat(path, &st) == 0 else { throw CLIError(.inputUnreadable, "\(path) does not exist") }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw CLIError(.inputUnreadable, "\(path) is not a regular file") }
-    guard st.st_size <= SignedNote.maxBytes else {
-        throw CLIError(.inputUnreadable, "\(path) is \(st.st_size) bytes; a checkpoint is at most \(SignedNote.maxBytes)")
-    }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(.inputUnreadable, "cannot read \(path)") }
-    guard let text = String(data: data, encoding: .utf8) else { throw CLIError(.malformedJSON, "\(path) is not UTF-8 text") }
+    let data = try InputFile.read(path, what: "checkpoint file", limit: SignedNote.maxBytes)
+    guard let text = String(validating: data, as: UTF8.self) else { throw CLIError(.malformedJSON, "\(path) is not UTF-8 text") }
     return text
 }
 
@@ -386,6 +380,7 @@ struct Export: SealbookCommand {
     }
 
     func perform(_ o: Output) throws {
+        if let to, to < 1 { throw CLIError(.usage, "--to must be a seq of 1 or more (the genesis is seq 1)") }
         if let session { return try exportEvidence(session, o) }
         let store = try database.open(o)
         let progress = o.progress("exporting")

@@ -149,12 +149,7 @@ struct WitnessCommand: ParsableCommand {
 
 /// Reads a proof file: a regular file of at most ``ProofFile/maxBytes``.
 func readProofFile(_ path: String) throws -> [UInt8] {
-    var st = stat()
-    guard stat(path, &st) == 0 else { throw CLIError(.inputUnreadable, "proof file \(path) does not exist") }
-    guard (st.st_mode & S_IFMT) == S_IFREG else { throw CLIError(.inputUnreadable, "proof file \(path) is not a regular file") }
-    guard st.st_size <= ProofFile.maxBytes else {
-        throw CLIError(.proofMalformed, "not a valid proof file: \(path) is \(st.st_size) bytes; a proof is at most \(ProofFile.maxBytes)")
+    do { return try InputFile.read(path, what: "proof file", limit: ProofFile.maxBytes) } catch InputFileError.tooLarge {
+        throw CLIError(.proofMalformed, "not a valid proof file: \(path) is over \(ProofFile.maxBytes) bytes, the most a proof can be")
     }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError(.inputUnreadable, "cannot read proof file \(path)") }
-    return [UInt8](data)
 }

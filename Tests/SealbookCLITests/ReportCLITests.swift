@@ -20,7 +20,7 @@ struct ReportLedger {
         env["SEALBOOK_SESSION"] = session
         env["SEALBOOK_KEY"] = l.dir.file("alice.key")
         self.env = env
-        for item in try criticalItems() { try Self.ok(l, ["check", item, "--status", "pass"], env) }
+        for item in try criticalItems() { try Self.ok(l, ["check", item, "--status", "pass"] + measuredValue(item), env) }
         try Self.ok(l, ["approve", "--comment", "CAB ok", "--key", bob], env)
         try Self.ok(l, ["run", "--step", "migration-execution", "--", "alembic", "upgrade", "head"], env)
         try Self.ok(

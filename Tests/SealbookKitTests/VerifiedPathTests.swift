@@ -29,8 +29,16 @@ struct GateFixture {
         ).id
         var view = try ledger.openSession(session)
         for item in rb.criticalItems {
+            // An item with a threshold passes only with a measured value that meets it.
+            let value = item.threshold.map { t in
+                switch t.op {
+                case .lessThan: "0"
+                case .greaterThan: t.value + "1"
+                default: t.value
+                }
+            }
             _ = try ledger.recordCheck(
-                item: item.id, status: .pass, value: nil, unit: nil, evidence: nil, in: view, runbook: rb, key: t.operatorKey)
+                item: item.id, status: .pass, value: value, unit: nil, evidence: nil, in: view, runbook: rb, key: t.operatorKey)
         }
         if approve {
             view = try ledger.openSession(session)

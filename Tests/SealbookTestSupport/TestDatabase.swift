@@ -184,8 +184,17 @@ public struct RunResult: Sendable {
 public func runSealbook(
     _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, cwd: String? = nil
 ) throws -> RunResult {
+    try runProgram(try sealbookBinary(), arguments, environment: environment, stdin: stdin, cwd: cwd)
+}
+
+/// Runs `executable` with `arguments` to its end and returns its status and output. The
+/// environment is this process's without the variables that point Sealbook (or libpq) at a
+/// database, a key or a trust root, plus `environment`.
+public func runProgram(
+    _ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, cwd: String? = nil
+) throws -> RunResult {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try sealbookBinary())
+    p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     var env = ProcessInfo.processInfo.environment
     for k in ["SEALBOOK_DATABASE_URL", "SEALBOOK_KEY", "SEALBOOK_TRUST_ROOT", "SEALBOOK_HOME"] + DatabaseLocation.libpqVariables {

@@ -81,52 +81,77 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
     case malformedHeader(String)
     case empty(path: String)
+    /// A line longer than any bundle line can be (``LineReader/defaultMaxLineBytes``): not read.
+    case lineTooLong(path: String, line: Int, limit: Int)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "cannot read bundle \(path): \(reason)"
         case .malformedHeader(let m): "not a valid bundle: \(m)"
         case .empty(let path): "bundle \(path) is empty"
+        case .lineTooLong(let path, let line, let limit):
+            "bundle \(path): line \(line) is longer than \(limit) bytes, more than any bundle line can need (docs/FORMAT.md §6.1); it is not a Sealbook bundle, or it was tampered with; nothing of it was verified"
         }
     }
 }
 
-/// Reads a file line by line in large blocks, without holding the whole file.
+/// Reads a file line by line in large blocks, without holding the whole file: a regular file
+/// only (``InputFile``), and no line longer than ``maxLineBytes`` is ever held.
 public struct LineReader: ~Copyable {
+    /// The longest line a bundle can need: an entry line holds a body of at most 65,536
+    /// canonical bytes, which a pretty-printed or escaped copy may make larger; 4 × the body
+    /// limit plus 4,096 bytes for the other members (docs/FORMAT.md §6.1).
+    public static let defaultMaxLineBytes = 4 * FormatV1.maxBodyBytes + 4096
+
     private let handle: FileHandle
     private var buffer: [UInt8] = []
     private var start = 0
+    private var scanned = 0  // buffer[start..<scanned] holds no newline
     private var atEOF = false
     private let blockSize: Int
+    private let maxLineBytes: Int
+    private var lineNumber = 0
     /// Bytes read so far.
     public private(set) var bytesRead: Int64 = 0
+    /// The number (1-based) of a line longer than the limit, if one was met: ``next()`` then
+    /// returned nil, as at the end of the file, without holding the line.
+    public private(set) var overlongLine: Int? = nil
 
-    public init(path: String, blockSize: Int = 1 << 20) throws(BundleError) {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw .unreadable(path: path, reason: exists ? "permission denied" : "no such file")
+    public init(path: String, blockSize: Int = 1 << 20, maxLineBytes: Int = LineReader.defaultMaxLineBytes) throws(BundleError) {
+        let fd: Int32
+        do { fd = try InputFile.openRegular(path, what: "bundle") } catch {
+            throw .unreadable(path: path, reason: error.description)
         }
-        self.handle = h
+        self.handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         self.blockSize = blockSize
+        self.maxLineBytes = maxLineBytes
     }
 
     deinit { try? handle.close() }
 
     /// The next line without its `\n`, or nil at the end. A final line without `\n` is returned too.
     public mutating func next() -> [UInt8]? {
+        guard overlongLine == nil else { return nil }
         while true {
-            if let nl = buffer[start...].firstIndex(of: 0x0A) {
+            if let nl = buffer[max(start, scanned)...].firstIndex(of: 0x0A) {
+                guard nl - start <= maxLineBytes else { return overlong() }
                 let line = Array(buffer[start..<nl])
                 start = nl + 1
+                scanned = start
+                lineNumber += 1
                 return line
             }
+            scanned = buffer.count
+            if buffer.count - start > maxLineBytes { return overlong() }
             if atEOF {
                 guard start < buffer.count else { return nil }
                 let line = Array(buffer[start...])
                 start = buffer.count
+                lineNumber += 1
                 return line
             }
             buffer.removeFirst(start)
+            scanned -= start
             start = 0
             let data = handle.readData(ofLength: blockSize)
             if data.isEmpty { atEOF = true } else {
@@ -134,6 +159,14 @@ public struct LineReader: ~Copyable {
                 buffer.append(contentsOf: data)
             }
         }
+    }
+
+    private mutating func overlong() -> [UInt8]? {
+        overlongLine = lineNumber + 1
+        buffer = []
+        start = 0
+        scanned = 0
+        return nil
     }
 }
 
@@ -175,7 +208,10 @@ public enum BundleVerifier {
         keepRootsAt: Set<Int64> = [], logKey: NoteVerifier? = nil, progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws(BundleError) -> BundleVerification {
         var reader = try LineReader(path: path)
-        guard let first = reader.next() else { throw .empty(path: path) }
+        guard let first = reader.next() else {
+            if let n = reader.overlongLine { throw .lineTooLong(path: path, line: n, limit: LineReader.defaultMaxLineBytes) }
+            throw .empty(path: path)
+        }
         let header = try BundleHeader(line: first)
         var opts = options
         opts.expectedLedger = header.ledger
@@ -223,6 +259,9 @@ public enum BundleVerifier {
                     break
                 }
             }
+        }
+        if let n = reader.overlongLine {
+            throw .lineTooLong(path: path, line: n, limit: LineReader.defaultMaxLineBytes)
         }
         if !verifier.isFinished {
             verifier.consume(chunk)

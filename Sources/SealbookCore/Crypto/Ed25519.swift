@@ -34,6 +34,16 @@ public enum Ed25519 {
         /// Standard base64 with padding.
         public var base64: String { Base64.encode(rawRepresentation) }
 
+        /// Whether the key is fit to enrol: the canonical encoding of a point of the curve's
+        /// prime-order subgroup, not of small order (libsodium's
+        /// `crypto_core_ed25519_is_valid_point`). A small-order or non-canonical key is one no
+        /// honest key generator makes; some verifiers accept forgeries under it, so
+        /// `keys enroll` refuses it (docs/FORMAT.md §8).
+        public var isFitToEnrol: Bool {
+            Sodium.ensureInitialized()
+            return rawRepresentation.withUnsafeBufferPointer { crypto_core_ed25519_is_valid_point($0.baseAddress!) == 1 }
+        }
+
         /// The key id: `"ed25519:" + hex(SHA-256(publicKey)[0..<8])`.
         public var keyID: String {
             "ed25519:" + Hex.encode(SHA256.hash(rawRepresentation).bytes.prefix(8))

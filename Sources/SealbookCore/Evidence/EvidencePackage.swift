@@ -119,17 +119,18 @@ public enum EvidenceVerifier {
     public static func verify(path: String, trustRoot: Ed25519.PublicKey?, logKey: NoteVerifier?) throws(EvidenceError)
         -> (EvidenceHeader, EvidenceReport)
     {
-        var st = stat()
-        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
-            throw .unreadable(path: path, reason: "it is a directory")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let exists = FileManager.default.fileExists(atPath: path)
-            throw .unreadable(path: path, reason: exists ? "permission denied" : "no such file")
+        // A regular file only, and bounded: the package is checked in memory (InputFile).
+        let data: [UInt8]
+        do { data = try InputFile.read(path, what: "evidence package", limit: maxFileBytes) } catch {
+            throw .unreadable(path: path, reason: error.description)
         }
         guard !data.isEmpty else { throw .empty(path: path) }
-        return try verify(bytes: Array(data), trustRoot: trustRoot, logKey: logKey)
+        return try verify(bytes: data, trustRoot: trustRoot, logKey: logKey)
     }
+
+    /// The largest evidence package file read (256 MiB): it is verified in memory. A session's
+    /// events, their proofs and the checkpoint stay far below it (README, "Limits").
+    public static let maxFileBytes = 256 << 20
 
     /// Verifies a package held in memory.
     public static func verify(bytes: [UInt8], trustRoot: Ed25519.PublicKey?, logKey: NoteVerifier?) throws(EvidenceError)

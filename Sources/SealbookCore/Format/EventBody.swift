@@ -123,7 +123,7 @@ public struct EventBody: Sendable, Equatable {
         do { bytes = try JCS.canonicalize(json) } catch { throw BodyError(path: "", rule: "holds a non-finite number") }
         guard bytes.count <= FormatV1.maxBodyBytes else {
             throw BodyError(
-                path: "", rule: "canonical body is \(bytes.count) bytes, over the limit of \(FormatV1.maxBodyBytes)",
+                path: "", rule: "is \(bytes.count) bytes in canonical form, over the limit of \(FormatV1.maxBodyBytes)",
                 kind: .tooLarge)
         }
         return bytes
@@ -132,7 +132,12 @@ public struct EventBody: Sendable, Equatable {
 
 /// A body that breaks a format rule: which member (a JSON-pointer-like path) and which rule.
 public struct BodyError: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable, Equatable { case invalid, tooLarge }
+    public enum Kind: Sendable, Equatable {
+        case invalid, tooLarge
+        /// A probable payment card number (``CardNumberGuard``); the path names where, the
+        /// message never holds the number.
+        case cardNumber
+    }
     /// Member path, like `data.items[2].amount`; empty for the body itself.
     public let path: String
     /// The rule that was broken.

@@ -18,8 +18,13 @@ public struct SignedEvent: Sendable, Equatable {
     }
 
     /// Canonicalizes and signs `body` with `key`. The key's id must be `body.key`.
+    ///
+    /// Every event Sealbook signs passes here, so this is where the card-number guard runs on the
+    /// whole body (``CardNumberGuard/check(_:)``): a body holding a probable payment card number
+    /// anywhere is refused (``BodyError/Kind/cardNumber``) and never signed.
     public init(signing body: EventBody, with key: Ed25519.PrivateKey) throws(BodyError) {
         precondition(key.publicKey.keyID == body.key, "body.key must be the signing key's id")
+        try CardNumberGuard.check(body)
         let bytes = try body.canonicalBytes()
         self.body = body
         self.bodyBytes = bytes

@@ -22,9 +22,10 @@ public struct KeyFile: Sendable {
 
     public var keyID: String { privateKey.publicKey.keyID }
 
-    /// Generates a key for `actor` and writes it to `path` with mode 0600. Refuses an existing file.
+    /// Generates a key for `actor` and writes it to `path` with mode 0600. Refuses an existing
+    /// file, and an actor id that is not pseudonymous (``ActorPolicy``).
     public static func generate(actor: String, path: String) throws(KeyFileError) -> KeyFile {
-        guard FormatV1.isValidActor(actor) else { throw .invalidActor(actor) }
+        try ActorPolicy.check(actor)
         let file = KeyFile(actor: actor, privateKey: Ed25519.PrivateKey())
         try file.write(to: path)
         return file
@@ -64,11 +65,17 @@ public struct KeyFile: Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
         let mode = st.st_mode & 0o777
         guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
-        guard var data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(path, "permission denied")
+        var data: [UInt8]
+        do { data = try InputFile.read(path, what: "key file", limit: 4096) } catch {
+            switch error {
+            case .missing: throw .missing(path)
+            case .notARegularFile(_, _, let kind): throw .unreadable(path, "it is \(kind), not a regular file")
+            case .tooLarge: throw .malformed(path, "not a Sealbook secret key file (\(tag))")
+            case .unreadable(_, _, let why): throw .unreadable(path, why)
+            }
         }
-        defer { data.resetBytes(in: 0..<data.count) }
-        guard data.count < 4096, let v = try? JSONParser.parse([UInt8](data)), case .object(let o) = v,
+        defer { for i in data.indices { data[i] = 0 } }
+        guard data.count < 4096, let v = try? JSONParser.parse(data), case .object(let o) = v,
             o["sealbook"]?.stringValue == tag
         else { throw .malformed(path, "not a Sealbook secret key file (\(tag))") }
         guard let actor = o["actor"]?.stringValue, FormatV1.isValidActor(actor) else {
@@ -87,6 +94,30 @@ public struct KeyFile: Sendable {
     }
 }
 
+/// Actors are pseudonymous ids (README, "Rules for event data"): the log is
+/// immutable and must hold no personal data. Beyond the format's grammar (`FormatV1.isValidActor`),
+/// a new actor id is refused when
+/// - its `@org` part holds a dot (`alice@example.com`, `a@mail.fingood.io`): that is an e-mail
+///   address or a domain, not a pseudonymous organisation id like `fingood`;
+/// - it holds a probable payment card number (``CardNumberGuard``).
+///
+/// Checked where an actor enters the ledger: `keys generate`, `keys enroll` and `init`'s root key.
+/// Personal names are not detected (no rule tells `dba-alice` from `alice-smith`): keep the map
+/// from actor ids to people outside the ledger.
+public enum ActorPolicy {
+    public static func check(_ actor: String) throws(KeyFileError) {
+        guard FormatV1.isValidActor(actor) else { throw .invalidActor(actor) }
+        if let at = actor.firstIndex(of: "@"), actor[at...].contains(".") {
+            throw .personalActor(
+                actor,
+                "its @org part holds a dot, so it reads as an e-mail address or a domain; use a pseudonymous id like dba-alice@fingood (no dot after the @)")
+        }
+        if CardNumberGuard.containsProbableCardNumber(actor) {
+            throw .personalActor("(not shown)", "it holds what looks like a payment card number")
+        }
+    }
+}
+
 /// Problems with a key file. Messages name the file, never its content.
 public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case missing(String)
@@ -96,6 +127,8 @@ public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
     case exists(String)
     case cannotWrite(String, String)
     case invalidActor(String)
+    /// A valid actor id that is not pseudonymous (``ActorPolicy``): the id and why.
+    case personalActor(String, String)
 
     public var description: String {
         switch self {
@@ -106,6 +139,8 @@ public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformed(let p, let why): "key file \(p) is not valid: \(why)"
         case .exists(let p): "\(p) already exists; Sealbook never overwrites a key file"
         case .cannotWrite(let p, let why): "cannot write key file \(p): \(why)"
+        case .personalActor(let a, let why):
+            "actor \"\(a)\" is refused: \(why). Actors are pseudonymous: the log is immutable and must hold no personal data"
         case .invalidActor(let a):
             "actor \"\(a)\" is not a valid actor id: use a pseudonymous id like alice@fingood ([a-z0-9][a-z0-9._-]* with an optional @org)"
         }

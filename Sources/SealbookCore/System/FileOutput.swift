@@ -32,6 +32,17 @@ public enum FileOutput {
     /// (mode 0700) when missing. An existing `path` is replaced only when `replace` is true and
     /// it is a regular file (never a directory, and never through a symlink).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644, replace: Bool = true) throws(FileOutputError) {
+        try writeAtomically(to: path, mode: mode, replace: replace) { write in try write(bytes) }
+    }
+
+    /// The same, for output too large to hold: `produce` is called with a function that appends
+    /// bytes to the temporary file; when it returns, the file is flushed and renamed over
+    /// `path`. An error thrown by `produce` leaves `path` as it was (and is rethrown as
+    /// ``FileOutputError/cannotWrite(_:_:)`` unless it is a ``FileOutputError``).
+    public static func writeAtomically(
+        to path: String, mode: UInt32 = 0o644, replace: Bool = true,
+        _ produce: (_ write: ([UInt8]) throws(FileOutputError) -> Void) throws -> Void
+    ) throws(FileOutputError) {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]) } catch {
@@ -50,16 +61,23 @@ public enum FileOutput {
         defer {
             if !ok { unlink(tmp) }
         }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let why = String(cString: strerror(errno))
-                close(fd)
-                throw .cannotWrite(path, why)
+        func append(_ bytes: [UInt8]) throws(FileOutputError) {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .cannotWrite(path, String(cString: strerror(errno)))
+                }
+                offset += n
             }
-            offset += n
+        }
+        do { try produce(append) } catch let e as FileOutputError {
+            close(fd)
+            throw e
+        } catch {
+            close(fd)
+            throw .cannotWrite(path, "\(error)")
         }
         if fchmod(fd, mode_t(mode)) != 0 || fsync(fd) != 0 {
             let why = String(cString: strerror(errno))

@@ -4,7 +4,8 @@ internal import Foundation
 /// The append-only PostgreSQL log of one ledger (`docs/FORMAT.md` §9). Owns one libpq connection; not
 /// for use from several threads at once (open one store per thread or task).
 public final class LedgerStore {
-    let connection: PGConnection
+    /// The connection; replaced once when it broke during an append (``appendSigned(_:)``).
+    private(set) var connection: PGConnection
     /// The connection string this store was opened with (may hold a password: never print it).
     let conninfo: String
     /// The ledger id, once read: it never changes after the genesis, so appends skip the query.
@@ -149,12 +150,35 @@ public final class LedgerStore {
         public let recordedAt: String
         /// True when `(stream, idem)` existed and the earlier event is returned instead.
         public let duplicate: Bool
+        /// The event's idempotency key (generated when the caller gave none; see
+        /// ``appendBatch(_:key:expectSeq:now:)``).
+        public var idem: String? = nil
+        /// True when the connection broke after the append was sent and the event was then found
+        /// committed by its idempotency key (``appendSigned(_:)``).
+        public var recoveredAfterConnectionLoss = false
     }
+
+    /// A new idempotency key for an append that was given none: `auto-` and 32 lowercase hex
+    /// digits (128 random bits).
+    public static func newIdem() -> String { "auto-" + Hex.encode(secureRandomBytes(16)) }
 
     /// Appends already-signed events in one transaction (all or nothing), through
     /// `sealbook.append_events`: one statement, one lock acquisition on the chain head.
+    ///
+    /// - An event whose `(stream, idem)` is recorded already returns the earlier event
+    ///   (`duplicate`) when the earlier one has the same type, actor and data; otherwise the key
+    ///   was reused for other content: ``StoreError/idempotencyConflict(_:)``.
+    /// - When the connection breaks after the statement was sent, the outcome is looked up, not
+    ///   guessed: a new connection ends the old server process (`pg_terminate_backend`, so that no
+    ///   transaction of it can still commit), waits for it to be gone, and looks every event up
+    ///   by its idempotency key. All found with the same bytes: the results, marked
+    ///   `recoveredAfterConnectionLoss`. None found: ``StoreError/notWritten(_:)``. Anything else
+    ///   (no idempotency key, the database unreachable, the old process still there):
+    ///   ``StoreError/outcomeUnknown(_:)``.
     public func appendSigned(_ events: [SignedEvent]) throws(StoreError) -> [AppendResult] {
         guard !events.isEmpty else { return [] }
+        let backend = connection.backendPID
+        var results: [AppendResult]
         do {
             let r = try connection.query(
                 """
@@ -163,16 +187,122 @@ public final class LedgerStore {
                 FROM sealbook.append_events(\(events.map(\.bodyBytes)), \(events.map(\.signature)))
                 """,
                 resultFormat: .binary)
-            let results = (0..<r.rowCount).map { i in
-                AppendResult(
+            results = (0..<r.rowCount).map { i in
+                var a = AppendResult(
                     seq: r.int64(i, 0)!, stream: events[i].body.stream, streamSeq: r.int64(i, 1)!,
                     chainHash: Digest32(bytes: r.bytes(i, 2)!)!, eventHash: Digest32(bytes: r.bytes(i, 3)!)!,
                     recordedAt: r.string(i, 4)!, duplicate: r.bool(i, 5)!)
+                a.idem = events[i].body.idem
+                return a
             }
-            remember(results)
-            return results
         } catch {
-            throw StoreError(error)
+            guard error.kind == .connectionLost else { throw StoreError(error) }
+            results = try resolveAfterLostConnection(events, backend: backend, cause: error.message)
+        }
+        if results.contains(where: \.duplicate) { try checkDuplicates(events, results) }
+        remember(results)
+        return results
+    }
+
+    /// Refuses an idempotency key reused for another event: the earlier event (same stream and
+    /// key) must have the same type, actor and data.
+    private func checkDuplicates(_ events: [SignedEvent], _ results: [AppendResult]) throws(StoreError) {
+        let seqs = results.filter(\.duplicate).map(\.seq)
+        let stored: [Int64: [UInt8]] = try run { c in
+            let r = try c.query("SELECT seq, body FROM sealbook.events WHERE seq IN (\(unsafeSQL: seqs.map(String.init).joined(separator: ",")))", resultFormat: .binary)
+            var out: [Int64: [UInt8]] = [:]
+            for i in 0..<r.rowCount { out[r.int64(i, 0)!] = r.bytes(i, 1)! }
+            return out
+        }
+        for (e, result) in zip(events, results) where result.duplicate {
+            guard let bytes = stored[result.seq], let earlier = try? EventBody(json: JSONParser.parse(bytes)) else {
+                throw .database("the event at seq \(result.seq) that idempotency key \"\(e.body.idem ?? "")\" names cannot be read back")
+            }
+            var differs: [String] = []
+            if earlier.type != e.body.type { differs.append("type") }
+            if earlier.actor != e.body.actor { differs.append("actor") }
+            if (try? JCS.canonicalize(.object(earlier.data))) != (try? JCS.canonicalize(.object(e.body.data))) {
+                differs.append("data")
+            }
+            if !differs.isEmpty {
+                throw .idempotencyConflict(
+                    "idempotency key \"\(e.body.idem ?? "")\" of stream \(e.body.stream) was used at seq \(result.seq) for an event with other \(differs.joined(separator: ", ")); nothing was appended. Use a new key for a new event")
+            }
+        }
+    }
+
+    /// After the connection broke during an append: what really happened (``appendSigned(_:)``).
+    private func resolveAfterLostConnection(_ events: [SignedEvent], backend: Int32, cause: String) throws(StoreError)
+        -> [AppendResult]
+    {
+        let unknown = "the connection to the database broke after the append was sent (\(cause.trimmingCharacters(in: .whitespacesAndNewlines)))"
+        guard events.allSatisfy({ $0.body.idem != nil }) else {
+            throw .outcomeUnknown("\(unknown), and the events carry no idempotency key to look them up: check the log before appending again")
+        }
+        let retry = "; append again with the same idempotency key (\(events.compactMap(\.body.idem).joined(separator: ", "))): a key already recorded returns its event instead of a second one"
+        // A new connection: the old one is broken for good.
+        var fresh: PGConnection? = nil
+        for attempt in 0..<5 {
+            if attempt > 0 { usleep(UInt32(200_000 * attempt)) }
+            if let c = try? PGConnection(conninfo: conninfo) {
+                fresh = c
+                break
+            }
+        }
+        guard let fresh else { throw .outcomeUnknown("\(unknown), and the database cannot be reached again to look it up\(retry)") }
+        connection = fresh
+        // The old server process must be gone before its absence of a row means anything: a
+        // transaction it still runs could commit after the look-up. Ending it rolls back whatever
+        // it has not committed.
+        do {
+            _ = try fresh.query("SELECT pg_terminate_backend(\(backend)) WHERE \(backend) <> pg_backend_pid()")
+            var gone = false
+            for _ in 0..<100 {
+                let r = try fresh.query("SELECT count(*) FROM pg_stat_activity WHERE pid = \(backend)")
+                if r.string(0, 0) == "0" {
+                    gone = true
+                    break
+                }
+                usleep(100_000)
+            }
+            guard gone else {
+                throw StoreError.outcomeUnknown("\(unknown), and its server process \(backend) is still running after 10 s\(retry)")
+            }
+            var found: [AppendResult] = []
+            for e in events {
+                let r = try fresh.query(
+                    """
+                    SELECT seq, stream_seq, chain_hash, event_hash,
+                           to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), body
+                    FROM sealbook.events WHERE stream = \(e.body.stream) AND idem = \(e.body.idem!)
+                    """,
+                    resultFormat: .binary)
+                guard r.rowCount == 1 else { continue }
+                var a = AppendResult(
+                    seq: r.int64(0, 0)!, stream: e.body.stream, streamSeq: r.int64(0, 1)!,
+                    chainHash: Digest32(bytes: r.bytes(0, 2)!)!, eventHash: Digest32(bytes: r.bytes(0, 3)!)!,
+                    recordedAt: r.string(0, 4)!, duplicate: r.bytes(0, 5)! != e.bodyBytes)
+                a.idem = e.body.idem
+                a.recoveredAfterConnectionLoss = true
+                found.append(a)
+            }
+            if found.isEmpty {
+                throw StoreError.notWritten(
+                    "\(unknown); it was looked up by its idempotency key on a new connection once the old server process had ended, and it is NOT in the log: nothing was written. Appending again is safe")
+            }
+            guard found.count == events.count else {
+                throw StoreError.outcomeUnknown(
+                    "\(unknown); \(found.count) of the \(events.count) events were found by their idempotency keys, which an all-or-nothing batch cannot do\(retry)")
+            }
+            return found
+        } catch let e as StoreError {
+            throw e
+        } catch let e as PGError where e.kind == .connectionLost || e.kind == .connectionFailed {
+            throw .outcomeUnknown("\(unknown), and the look-up failed too (\(e.message))\(retry)")
+        } catch let e as PGError {
+            throw StoreError(e)
+        } catch {
+            throw .database("\(error)")
         }
     }
 
@@ -236,6 +366,9 @@ public final class LedgerStore {
     ) throws(StoreError) -> [AppendResult] {
         guard !events.isEmpty else { return [] }
         let ledger = try ledgerID()
+        // Every append carries an idempotency key, so that its outcome can be looked up after a
+        // lost connection; the same keys are signed again on every attempt below.
+        let idems = events.map { $0.idem ?? Self.newIdem() }
         let maxAttempts = expectSeq == nil ? 200 : 1
         var attempt = 0
         while true {
@@ -261,12 +394,10 @@ public final class LedgerStore {
                 do {
                     body = try EventBody(
                         ledger: ledger, stream: e.stream, streamSeq: pos.seq + 1, streamPrev: pos.eventHash, type: e.type,
-                        time: now(), actor: key.actor, key: key.keyID, data: e.data, idem: e.idem)
-                } catch { throw error.kind == .tooLarge ? .tooLarge(error.description) : .invalidEvent(error.description) }
+                        time: now(), actor: key.actor, key: key.keyID, data: e.data, idem: idems[i])
+                } catch { throw StoreError(error) }
                 let s: SignedEvent
-                do { s = try SignedEvent(signing: body, with: key.privateKey) } catch {
-                    throw error.kind == .tooLarge ? .tooLarge(error.description) : .invalidEvent(error.description)
-                }
+                do { s = try SignedEvent(signing: body, with: key.privateKey) } catch { throw StoreError(error) }
                 positions[e.stream] = (pos.seq + 1, s.eventHash)
                 signed.append(s)
             }
@@ -322,9 +453,13 @@ public final class LedgerStore {
         let h = try head()
         if h.seq > 0 {
             let rootIsListed = try keys().contains { $0.isRoot && $0.keyID == root.keyID }
-            guard h.ledger == ledger, rootIsListed else {
+            if let existing = h.ledger, existing != ledger {
                 throw .alreadyInitialized(
-                    "this database already holds ledger \"\(h.ledger ?? "?")\" with other root keys; nothing was changed")
+                    "this database already holds another ledger, \"\(existing)\" (not \"\(ledger)\"); a database holds one ledger and its id never changes. Nothing was changed: use another database for \"\(ledger)\", or --ledger \(existing) for this one")
+            }
+            guard rootIsListed else {
+                throw .alreadyInitialized(
+                    "this database already holds ledger \"\(ledger)\" with other root keys (\(root.keyID) is not one of them); the genesis never changes. Nothing was changed")
             }
             if let skew = maxClockSkewSeconds {
                 let recorded = try self.maxClockSkewSeconds()
@@ -349,7 +484,7 @@ public final class LedgerStore {
             let genesis = try SignedEvent(signing: body, with: root.privateKey)
             return .created(genesis: try appendSigned([genesis])[0], schemaApplied: applied)
         } catch let e as BodyError {
-            throw .invalidEvent(e.description)
+            throw StoreError(e)
         } catch let e as StoreError {
             throw e
         } catch {

@@ -1,12 +1,6 @@
 public import SealbookCore
 internal import Foundation
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Darwin)
-    internal import Darwin
-#endif
-
 /// Reads the log in `seq` order, page by page (keyset pagination on the primary key, binary
 /// result format), on its own thread and its own connection, so that the next page is being
 /// fetched while the caller works on the current one. At most `depth` pages wait in memory.
@@ -250,55 +244,53 @@ extension LedgerStore {
         guard to >= 1, to <= last else {
             throw .invalidEvent("--to \(to) is outside the log, which holds seq 1...\(last)")
         }
-        var st = stat()
-        if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFREG else {
-                throw .outputExists("\(path) exists and is not a regular file: it is never replaced")
-            }
-            guard overwrite else { throw .outputExists("\(path) already exists; choose another name or pass --force") }
-        }
         let checkpoint = try latestCheckpoint(upTo: to)
-        let tmp = path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: tmp, contents: nil),
-            let handle = FileHandle(forWritingAtPath: tmp)
-        else { throw .output("cannot create \(tmp)") }
-        var ok = false
-        defer {
-            try? handle.close()
-            if !ok { try? FileManager.default.removeItem(atPath: tmp) }
-        }
         let header = BundleHeader(ledger: ledger, to: to, exportedAt: now(), checkpoint: checkpoint?.note)
-        var buffer = header.line
-        buffer.append(0x0A)
         let reader = PrefetchingLogReader(conninfo: conninfo, upTo: to)
         defer { reader.cancel() }
+        // Through a temporary file renamed into place (FileOutput): --force replaces a regular
+        // file only, never a directory or what a symlink points to.
+        var readError: StoreError? = nil
         do {
-            while let page = try reader.next() {
-                for entry in page {
-                    guard case .stored(let row) = entry else { continue }
-                    buffer.append(
-                        contentsOf: bundleEntryLine(
-                            seq: row.seq, bodyBytes: row.body, signature: row.signature,
-                            eventHash: Digest32(bytes: row.eventHash) ?? .zero, chainHash: Digest32(bytes: row.chainHash) ?? .zero))
-                    buffer.append(0x0A)
-                    if buffer.count >= 1 << 20 {
-                        try handle.write(contentsOf: buffer)
-                        buffer.removeAll(keepingCapacity: true)
+            try FileOutput.writeAtomically(to: path, replace: overwrite) { write in
+                var buffer = header.line
+                buffer.append(0x0A)
+                do {
+                    while let page = try reader.next() {
+                        for entry in page {
+                            guard case .stored(let row) = entry else { continue }
+                            buffer.append(
+                                contentsOf: bundleEntryLine(
+                                    seq: row.seq, bodyBytes: row.body, signature: row.signature,
+                                    eventHash: Digest32(bytes: row.eventHash) ?? .zero,
+                                    chainHash: Digest32(bytes: row.chainHash) ?? .zero))
+                            buffer.append(0x0A)
+                            if buffer.count >= 1 << 20 {
+                                try write(buffer)
+                                buffer.removeAll(keepingCapacity: true)
+                            }
+                            progress(row.seq, to)
+                        }
                     }
-                    progress(row.seq, to)
+                } catch let e as StoreError {
+                    readError = e
+                    throw e
+                } catch let e as FileOutputError {
+                    throw e
+                } catch {
+                    readError = .database("\(error)")
+                    throw error
                 }
+                try write(buffer)
             }
-            try handle.write(contentsOf: buffer)
-            try handle.synchronize()
-            try handle.close()
-            // rename(2) replaces a regular file atomically; the checks above refused anything else.
-            guard rename(tmp, path) == 0 else { throw StoreError.output("cannot write \(path): \(String(cString: strerror(errno)))") }
-        } catch let e as StoreError {
-            throw e
         } catch {
-            throw .output("cannot write \(path): \(error.localizedDescription)")
+            if let readError { throw readError }
+            switch error {
+            case .exists(let p): throw .outputExists("\(p) already exists; choose another name or pass --force")
+            case .notARegularFile: throw .outputExists(error.description)
+            case .cannotWrite: throw .output(error.description)
+            }
         }
-        ok = true
         return header
     }
 

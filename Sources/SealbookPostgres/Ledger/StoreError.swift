@@ -22,6 +22,9 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case invalidEvent(String)
     /// The body is over the size limit.
     case tooLarge(String)
+    /// The body holds a probable payment card number (``CardNumberGuard``): the message names
+    /// the member, never the number. Nothing was signed.
+    case cardNumber(String)
     /// The database refused a change because the log is append-only, or a privilege is missing.
     case refused(String)
     /// The database's schema version is newer than this binary, or a recorded migration differs.
@@ -34,6 +37,14 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     /// The database cannot check signatures: `init` found no `sealbook_ed25519` extension on the
     /// server (or could not load it), or the ledger's check is not configured (SB034).
     case signatureCheckUnavailable(String)
+    /// An idempotency key already recorded for an event with another type, actor or data.
+    case idempotencyConflict(String)
+    /// The connection broke after an append was sent, and the look-up by idempotency key on a
+    /// new connection found it not in the log: nothing was written.
+    case notWritten(String)
+    /// The connection broke after an append was sent, and whether it was written could not be
+    /// learnt (the message says why and how to retry safely).
+    case outcomeUnknown(String)
     /// Any other database error.
     case database(String)
     /// A local file could not be written (export).
@@ -54,6 +65,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .keyRefused(let m): "key refused: \(m)"
         case .invalidEvent(let m): "invalid event: \(m)"
         case .tooLarge(let m): m
+        case .cardNumber(let m): m
         case .refused(let m): "refused by the database: \(m)"
         case .schemaMismatch(let m): m
         case .clockSkew(let m):
@@ -61,8 +73,20 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .signatureRefused(let m):
             "signature refused by the database: \(m). Nothing was appended: an event must be signed, over its exact canonical bytes, by the private key of the key it names"
         case .signatureCheckUnavailable(let m): m
+        case .idempotencyConflict(let m): "idempotency conflict: \(m)"
+        case .notWritten(let m): "not written: \(m)"
+        case .outcomeUnknown(let m): "outcome unknown: \(m)"
         case .database(let m): "database error: \(m)"
         case .output(let m), .outputExists(let m): m
+        }
+    }
+
+    /// Maps a body the format or the card-number guard refused.
+    init(_ e: BodyError) {
+        switch e.kind {
+        case .tooLarge: self = .tooLarge(e.description)
+        case .cardNumber: self = .cardNumber(e.description)
+        case .invalid: self = .invalidEvent(e.description)
         }
     }
 

@@ -43,6 +43,10 @@ public struct Runbook: Sendable, Equatable {
     /// The environment variables `sealbook run` records with each command. Every variable the
     /// runbook sets is in this list (the loader checks it).
     public let recordedEnvironment: [String]
+    /// Whether `sealbook run` passes the ledger's own database URL (`SEALBOOK_DATABASE_URL`,
+    /// which may hold its password) on to the commands it runs. False unless the runbook says
+    /// `"passLedgerDatabaseURL": true`: a migration has no business writing to the ledger.
+    public let passLedgerDatabaseURL: Bool
     /// Commands that only read (docs/RUNBOOK.md, "The production gate"): in a production
     /// session `sealbook run` lets these through without the gate, and records them as not a
     /// change. Everything else `run` starts is a change.
@@ -80,16 +84,18 @@ public struct Runbook: Sendable, Equatable {
     /// - Throws: ``RunbookError`` naming `path`, and for an invalid runbook every problem with
     ///   its JSON path and rule.
     public static func load(path: String) throws(RunbookError) -> Runbook {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-            let rule =
-                !exists
-                ? "no such file"
-                : isDirectory.boolValue ? "is a directory, not a runbook file" : "cannot be read (permission?)"
+        let data: [UInt8]
+        do { data = try InputFile.read(path, what: "runbook", limit: 16 << 20) } catch {
+            let rule: String
+            switch error {
+            case .missing: rule = "no such file"
+            case .notARegularFile(_, _, let kind): rule = "is \(kind), not a runbook file"
+            case .tooLarge(_, _, let limit): rule = "is larger than \(limit) bytes"
+            case .unreadable(_, _, let why): rule = "cannot be read (\(why))"
+            }
             throw RunbookError(source: path, kind: .unreadable, problems: [.init(path: "", rule: rule)])
         }
-        return try load(json: [UInt8](data), source: path)
+        return try load(json: data, source: path)
     }
 
     /// Parses and checks a runbook from the bytes of its file. `source` names the file in

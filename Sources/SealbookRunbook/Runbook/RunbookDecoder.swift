@@ -290,7 +290,7 @@ struct RunbookDecoder {
             "id", "version", "title", "owner", "approvedBy", "lastUpdated", "checklists", "steps",
         ]
         let optionalTop = [
-            "$schema", "description", "placeholders", "recordedEnvironment", "readOnlyCommands", "rollback",
+            "$schema", "description", "placeholders", "recordedEnvironment", "passLedgerDatabaseURL", "readOnlyCommands", "rollback",
             "emergencyResponse", "postMigrationValidation", "compliance", "troubleshooting",
             "documentationRequirements", "successCriteria", "escalation", "resources", "legalNotice",
         ]
@@ -309,6 +309,7 @@ struct RunbookDecoder {
         let lastUpdated = string(n, "lastUpdated", .date)
         let placeholders = placeholderList(n)
         let recorded = strings(n, "recordedEnvironment", .upperSnake, minItems: 0, unique: true) ?? []
+        let passLedgerURL = bool(n, "passLedgerDatabaseURL") ?? false
         let readOnly = readOnlyCommandList(n)
         let checklists = checklistSection(n, "checklists")
         let steps = stepList(n)
@@ -332,7 +333,8 @@ struct RunbookDecoder {
             id: id ?? "", version: version ?? "", title: title ?? "", description: description,
             owner: owner ?? "", approvedBy: approvedBy ?? [], lastUpdated: lastUpdated ?? "",
             sha256: sha256, source: source, placeholders: placeholders,
-            recordedEnvironment: recorded, readOnlyCommands: readOnly, checklists: checklists, steps: steps, rollback: rollback,
+            recordedEnvironment: recorded, passLedgerDatabaseURL: passLedgerURL, readOnlyCommands: readOnly, checklists: checklists,
+            steps: steps, rollback: rollback,
             emergencyResponse: emergency, postMigrationValidation: validation, compliance: compliance,
             troubleshooting: troubleshooting, documentationRequirements: documentation,
             successCriteria: success, escalation: escalation, resources: resources, legalNotice: notice)

@@ -13,22 +13,37 @@ import Darwin
 
 /// What `sealbook run` records before the command starts.
 public struct CommandStart: Sendable, Equatable {
-    /// The command and its arguments, as given.
+    /// How secrets were kept out of ``argv`` and ``environment`` (``SecretRedaction``).
+    public enum Redaction: Sendable, Equatable {
+        /// Applied: the salt of the markers, and how many values were replaced.
+        case applied(salt: [UInt8], count: Int)
+        /// Turned off by `sealbook run --no-redact` (recorded as such).
+        case disabled
+    }
+
+    /// The command and its arguments, as given, secrets replaced by markers unless redaction is
+    /// ``Redaction/disabled``.
     public let argv: [String]
     /// The directory it runs in, as given.
     public let cwd: String
     /// The recorded variables (``CommandRunner/recordedVariables``) that are set, with their
-    /// values. No other variable of the environment is recorded.
+    /// values (secrets replaced by markers). No other variable of the environment is recorded.
     public let environment: [String: String]
     /// What alembic is asked to do, when the command is alembic (see
     /// ``AlembicInvocation/parse(argv:)``).
     public let alembic: AlembicInvocation?
+    /// How secrets were kept out.
+    public let redaction: Redaction
 
-    public init(argv: [String], cwd: String, environment: [String: String], alembic: AlembicInvocation?) {
+    public init(
+        argv: [String], cwd: String, environment: [String: String], alembic: AlembicInvocation?,
+        redaction: Redaction = .disabled
+    ) {
         self.argv = argv
         self.cwd = cwd
         self.environment = environment
         self.alembic = alembic
+        self.redaction = redaction
     }
 }
 
@@ -165,13 +180,23 @@ public struct CommandRunner: Sendable {
         self.recordedVariables = recordedVariables
     }
 
-    /// What to record before the command starts.
-    public func describeStart() -> CommandStart {
+    /// What to record before the command starts: the argv and the recorded variables with
+    /// their secrets replaced by `redaction`'s markers (``SecretRedaction``), or as they are
+    /// when `redaction` is nil (`--no-redact`, recorded as ``CommandStart/Redaction/disabled``).
+    public func describeStart(redaction: SecretRedaction? = SecretRedaction()) -> CommandStart {
         var recorded: [String: String] = [:]
         for name in recordedVariables {
             if let value = environment[name] { recorded[name] = value }
         }
-        return CommandStart(argv: argv, cwd: cwd, environment: recorded, alembic: AlembicInvocation.parse(argv: argv))
+        let alembic = AlembicInvocation.parse(argv: argv)
+        guard let redaction else {
+            return CommandStart(argv: argv, cwd: cwd, environment: recorded, alembic: alembic, redaction: .disabled)
+        }
+        // The directory goes through the same rules (as a last, separate argument).
+        let r = redaction.redact(argv: argv + ["", cwd], environment: recorded)
+        return CommandStart(
+            argv: Array(r.argv.dropLast(2)), cwd: r.argv.last!, environment: r.environment, alembic: alembic,
+            redaction: .applied(salt: redaction.salt, count: r.count))
     }
 
     /// Runs the command to its end.

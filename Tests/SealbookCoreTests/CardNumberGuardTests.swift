@@ -2,8 +2,8 @@
 // event data (string values, member names, arrays, integers); look-alikes are not; messages never
 // carry the number.
 
+import Foundation
 import SealbookCore
-import SealbookRunbook
 import Testing
 
 @Suite("Card-number guard")
@@ -35,10 +35,8 @@ struct CardNumberGuardTests {
             "1234-5678-1234-5678",  // fails Luhn
             "411111111111",  // 12 digits
             "12345678901234567890",  // 20 digits
-            "4111111111111111 0",  // one run of 17 digits that fails Luhn
-            "4111  1111  1111  1111",  // two spaces end a run: four runs of 4 digits
-            "4111.1111.1111.1111",  // dots are not separators
-            "4111--1111--1111--1111",
+            "4111111111111112 0",  // no run of whole groups passes Luhn
+            "4111  1111  1111  1112",  // joined, but fails Luhn
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  // SHA-256 of ""
             "123e4567-e89b-12d3-a456-426614174000",  // a UUID
             "12345678-1234-0002-a234-123456789abc",  // a UUID whose first 16 digits pass Luhn
@@ -62,6 +60,73 @@ struct CardNumberGuardTests {
             h.update(Array("sealbook \(i)".utf8))
             let hex = h.finalize().hex
             #expect(!CardNumberGuard.containsProbableCardNumber(hex), "\(hex)")
+        }
+    }
+
+    /// The committed corpus (Tests/SealbookCoreTests/Corpus/card-numbers.json): every category
+    /// of hiding place, each case expected refused or accepted.
+    static func corpus() throws -> [(name: String, data: JSONValue, refused: Bool)] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Corpus/card-numbers.json")
+        let v = try JSONParser.parse([UInt8](try Data(contentsOf: url)))
+        return v["cases"]!.arrayValue!.map { c in
+            (c["name"]!.stringValue!, c["data"]!, c["expect"]!.stringValue! == "refused")
+        }
+    }
+
+    @Test("the committed corpus: each case refused or accepted as it says, never echoing the number")
+    func corpusCases() throws {
+        let cases = try Self.corpus()
+        #expect(cases.count >= 100)
+        #expect(cases.filter(\.refused).count >= 60)
+        for c in cases {
+            let hit = CardNumberGuard.findProbableCardNumber(in: c.data)
+            #expect((hit != nil) == c.refused, "\(c.name): \(hit ?? "accepted")")
+            if let hit {
+                let digits = String(c.data.description.filter { $0.isASCII && $0.isNumber })
+                #expect(!CardNumberGuard.message(at: hit).contains("4111"), "\(c.name)")
+                #expect(digits.count < 4 || !CardNumberGuard.message(at: hit).contains(digits), "\(c.name)")
+            }
+        }
+    }
+
+    @Test("the whole body is checked: stream, idem, actor, type, ledger and data, at signing")
+    func bodyMembers() throws {
+        let key = Ed25519.PrivateKey()
+        func body(stream: String = "s/1", actor: String = "alice@fingood", idem: String? = nil, data: JSONObject = [:])
+            throws -> EventBody
+        {
+            try EventBody(
+                ledger: "l", stream: stream, streamSeq: 1, streamPrev: .zero, type: "custom.note",
+                time: "2026-01-01T00:00:00.000Z", actor: actor, key: key.publicKey.keyID, data: data, idem: idem)
+        }
+        for (b, path) in [
+            (try body(stream: "card/4111.1111.1111.1111"), "stream"), (try body(idem: "4111 1111 1111 1111"), "idem"),
+            (try body(actor: "4111.1111.1111.1111@fingood"), "actor"),
+            (try body(data: ["argv": ["psql", "-c", "select 4111_1111_1111_1111"]]), "data.argv[2]"),
+        ] {
+            do {
+                _ = try SignedEvent(signing: b, with: key)
+                Issue.record("signed a body holding a card number in \(path)")
+            } catch {
+                #expect(error.kind == .cardNumber && error.path == path, "\(error)")
+                #expect(!error.description.contains("4111"))
+            }
+        }
+        _ = try SignedEvent(signing: try body(stream: "session/2024_01_15_add_fee_index.3f9a1c2e"), with: key)
+    }
+
+    @Test("random hex digests, UUIDs and base64 keys pass (20,000 each)")
+    func randomIdentifiersPass() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let hex = Hex.encode(bytes)
+            #expect(!CardNumberGuard.containsProbableCardNumber(hex), "\(hex)")
+            let b64 = Base64.encode(bytes)
+            #expect(!CardNumberGuard.containsProbableCardNumber(b64), "\(b64)")
+            let uuid = UUID().uuidString.lowercased()
+            #expect(!CardNumberGuard.containsProbableCardNumber(uuid), "\(uuid)")
+            #expect(!CardNumberGuard.containsProbableCardNumber(uuid.uppercased()), "\(uuid)")
         }
     }
 
