@@ -128,10 +128,42 @@ final class SingleAppender {
     }
 }
 
+/// Appends measured in rounds, so that two ledgers can be compared in alternating rounds (both
+/// see the same load): scenarios 10 and 11 (signature check), 18–20 (tree maintenance).
+protocol AppendRounds: AnyObject {
+    /// `count` events, measured (`measured` false: a warm-up, not counted).
+    func run(_ count: Int, measured: Bool) throws
+    var result: AppendRuns.Result { get }
+    /// Events per second of each measured round, in order.
+    var roundRates: [Double] { get }
+}
+
+extension AppendRounds {
+    func run(_ count: Int) throws { try run(count, measured: true) }
+}
+
+/// `a` and `b` in `rounds` alternating rounds of `per` events (a first in even rounds, b first
+/// in odd ones), after a warm-up of `warmUp` events each.
+func alternateRounds(_ a: any AppendRounds, _ b: any AppendRounds, rounds: Int, per: Int, warmUp: Int) throws {
+    try a.run(warmUp, measured: false)
+    try b.run(warmUp, measured: false)
+    for r in 0..<rounds {
+        if r % 2 == 0 {
+            try a.run(per)
+            try b.run(per)
+        } else {
+            try b.run(per)
+            try a.run(per)
+        }
+    }
+}
+
 /// Appends through one `LedgerStore` in rounds, one event per transaction (`batch` 1, through
 /// `LedgerStore.append`) or in batches (`LedgerStore.appendBatch`), round robin over `streams`
-/// streams `prefix<n>`: scenarios 10 and 11 alternate two of them, one per ledger.
-final class RoundAppender {
+/// streams `prefix<n>`.
+// @unchecked Sendable: one thread at a time uses an appender (RoundWriters gives each of its
+// threads an appender of its own and reads them after the threads have joined).
+final class RoundAppender: AppendRounds, @unchecked Sendable {
     let store: LedgerStore
     let key: KeyFile
     let batch: Int
@@ -153,8 +185,7 @@ final class RoundAppender {
         self.prefix = prefix
     }
 
-    /// `count` events, measured (`measured` false: a warm-up, not counted).
-    func run(_ count: Int, measured: Bool = true) throws {
+    func run(_ count: Int, measured: Bool) throws {
         var lat = LatencySample()
         let start = monotonicSeconds()
         var done = 0
@@ -183,5 +214,43 @@ final class RoundAppender {
 
     var result: AppendRuns.Result {
         AppendRuns.Result(events: events, transactions: latency.count, seconds: seconds, latency: latency)
+    }
+}
+
+/// `writers` threads appending at once, one event per transaction, each through a
+/// ``RoundAppender`` of its own (its own connection, key and streams `prefix w<i>/<n>`), in
+/// rounds: a round is `count / writers` appends per writer, timed from the start of the first
+/// to the end of the last.
+final class RoundWriters: AppendRounds {
+    let lanes: [RoundAppender]
+    private(set) var roundRates: [Double] = []
+    private var seconds = 0.0
+    private var events = 0
+
+    init(url: String, keys: [KeyFile], writers: Int, streams: Int, prefix: String) throws {
+        lanes = try (0..<writers).map {
+            try RoundAppender(url: url, key: keys[$0 % keys.count], batch: 1, streams: streams, prefix: "\(prefix)w\($0)/")
+        }
+    }
+
+    func run(_ count: Int, measured: Bool) throws {
+        let lanes = self.lanes, per = max(1, count / lanes.count)
+        let errors = Locked<[String]>([])
+        let start = monotonicSeconds()
+        runThreads(lanes.count) { w in
+            do { try lanes[w].run(per, measured: measured) } catch { errors.withLock { $0.append("writer \(w): \(error)") } }
+        }
+        let elapsed = monotonicSeconds() - start
+        if let e = errors.withLock({ $0.first }) { throw BenchError(e) }
+        guard measured else { return }
+        seconds += elapsed
+        events += per * lanes.count
+        roundRates.append(Double(per * lanes.count) / elapsed)
+    }
+
+    var result: AppendRuns.Result {
+        var all = LatencySample()
+        for l in lanes { all.add(contentsOf: l.latency) }
+        return AppendRuns.Result(events: events, transactions: all.count, seconds: seconds, latency: all)
     }
 }

@@ -63,6 +63,16 @@ struct BenchSizes: Sendable {
     var replayRuns = 3
     /// Streams of the single-append scenario.
     var appendStreams = 100
+    /// Scenarios 13–17: the small log compared with the big one, the events between two
+    /// checkpoints (and between the latest and the proofs, `verify --since`, `report --since`),
+    /// the rounds of checkpoints, the proofs in process and the runs of each child process.
+    var anchorSmallEvents = 1_000
+    var anchorBack = 1_000
+    var anchorRounds = 3
+    var proofRuns = 50
+    var anchorCLIRuns = 3
+    /// Events of scenario 21's ledger (report session against verify alone).
+    var reportLedgerEvents = 20_000
 
     static func make(quick: Bool, events: Int?) -> BenchSizes {
         var s =
@@ -83,6 +93,12 @@ struct BenchSizes: Sendable {
             s.rebuildRounds = 1
             s.replaySessionEvents = (100, 1_000)
             s.replayRuns = 1
+            s.anchorSmallEvents = 500
+            s.anchorBack = 100
+            s.anchorRounds = 1
+            s.proofRuns = 5
+            s.anchorCLIRuns = 1
+            s.reportLedgerEvents = 2_000
         }
         return s
     }
@@ -98,6 +114,9 @@ struct BenchSizes: Sendable {
             ("singleAppendStreams", .int(Int64(appendStreams))), ("batchEvents", .int(Int64(batchEvents))),
             ("batchSize", .int(Int64(batch))), ("writers", .int(Int64(writers))), ("appendsPerWriter", .int(Int64(perWriter))),
             ("latencyAppends", .int(Int64(latencyAppends))), ("cryptoSecondsPerRun", .num(cryptoSeconds, 2)),
+            ("anchorSmallEvents", .int(Int64(anchorSmallEvents))), ("anchorBack", .int(Int64(anchorBack))),
+            ("anchorRounds", .int(Int64(anchorRounds))), ("proofRuns", .int(Int64(proofRuns))),
+            ("anchorCliRuns", .int(Int64(anchorCLIRuns))), ("reportLedgerEvents", .int(Int64(reportLedgerEvents))),
         ])
     }
 }
@@ -237,6 +256,7 @@ struct Runner {
         scenarios.append(appendScenario5(keys: keys, peerRuns: &peerRuns))
         scenarios.append(appendScenario6(keys: keys, peerRuns: &peerRuns))
         scenarios += signatureCheckScenarios(keys: keys)
+        scenarios += treeMaintenanceScenarios(keys: keys)
         var peerJSON: [(String, BenchJSON)] = [("status", .string(peerProblem == nil ? "ok" : options.skipPeer ? "skipped" : "peer-unavailable"))]
         if let peerProblem { peerJSON.append(("error", .string(peerProblem))) }
         peerJSON.append(("library", .string("eventsourcing (PostgreSQL persistence, psycopg 3)")))
@@ -269,6 +289,7 @@ struct Runner {
             unit: "events/s", baselineLabel: "reading and decoding the same rows through the same code",
             target: Target(op: .atLeast, value: 0.5, text: "≥ 0.50 × reading and decoding the same rows"))
         var ceiling: Double? = crypto?.verifyAllCores
+        var anchored: [ScenarioResult]? = nil
         do {
             let db = try server.createDatabase("log")
             try Workload.setUpLedger(url: db.url, keys: keys, runbook: true)
@@ -355,6 +376,11 @@ struct Runner {
             // 8. Rebuild every projection from seq 1 against reading and decoding the same rows.
             rebuildScenario(&s8, url: db.url, head: head.seq, keys: keys)
 
+            // 13–17. Checkpoints, proofs, verify and report since a checkpoint, on the big log
+            // (before scenario 7, whose appends to the slots' streams the builder does not know).
+            anchored = anchoredScenarios(bigURL: db.url, bigBuilder: builder, keys: keys)
+            let headBefore7 = try store.head().seq
+
             // 7. Latency with the big log in place against an empty log, in alternating rounds
             // (both see the same disk and the same machine load), after a CHECKPOINT (neither
             // competes with the flush of the bulk load). Two passes over the same streams: the
@@ -374,7 +400,7 @@ struct Runner {
             for pass in ["cold", "warm"] {
                 let empty = try SingleAppender(url: emptyDB.url, key: keys.writers[0], streams: latencyStreams, offset: emptyOffset)
                 let full = try SingleAppender(url: db.url, key: keys.writers[0], streams: latencyStreams, offset: fullOffset)
-                log("scenario 7 (\(pass)): \(rounds) alternating rounds of \(per) single appends, empty log / \(grouped(head.seq)) entries")
+                log("scenario 7 (\(pass)): \(rounds) alternating rounds of \(per) single appends, empty log / \(grouped(headBefore7)) entries")
                 for r in 0..<rounds {
                     if r % 2 == 0 {
                         try empty.run(per, walPosition: walPosition)
@@ -401,7 +427,7 @@ struct Runner {
             let warm = passes[1]
             if let e50 = warm.empty.latency.percentileMs(50), let f50 = warm.full.latency.percentileMs(50) {
                 s7.details = [
-                    ("warm", pass(warm)), ("cold", pass(passes[0])), ("entriesBefore", .int(head.seq)),
+                    ("warm", pass(warm)), ("cold", pass(passes[0])), ("entriesBefore", .int(headBefore7)),
                     ("checkpointFirst", .bool(checkpointed)), ("rounds", .int(Int64(rounds))),
                     ("streams", .int(Int64(sizes.logStreams))),
                 ]
@@ -425,8 +451,16 @@ struct Runner {
         }
 
         scenarios += [s1, s2, s3, s7, s8]
+        scenarios +=
+            anchored
+            ?? anchoredResults().map {
+                var r = $0
+                r.fail(BenchError("the big log could not be built"))
+                return r
+            }
         scenarios.append(reportScenario(keys: keys))
         scenarios.append(replayScenario(keys: keys))
+        scenarios.append(reportVersusVerifyScenario(keys: keys))
         scenarios.append(treeBuildScenario(keys: keys))
         report.scenarios = scenarios.sorted { $0.id < $1.id }
 
@@ -473,7 +507,7 @@ struct Runner {
 
     /// `sealbook verify --json <source> --trust-root …` as a child process; checks that it
     /// verified exactly `expect` entries.
-    private func childVerify(_ source: [String], keys: Workload.Keys, expect: Int64) throws -> ChildRun {
+    func childVerify(_ source: [String], keys: Workload.Keys, expect: Int64) throws -> ChildRun {
         let run = try spawnMeasured(
             options.binary, ["verify", "--json"] + source + ["--trust-root", keys.root.privateKey.publicKey.base64],
             scratch: options.scratchDirectory)
@@ -567,18 +601,79 @@ struct Runner {
         return s
     }
 
+    /// The appends two ledgers are compared with in alternating rounds: single events, batches
+    /// of 50, or four writers (one event per transaction each).
+    struct AppendCase {
+        let id: Int
+        let key: String
+        let title: String
+        let batch: Int
+        let writers: Int
+        let events: Int
+        let streams: Int
+    }
+
+    /// Single appends, batches of 50 and (with `writers`) four writers, at the sizes of
+    /// scenarios 4, 5 and 6.
+    func appendCases(ids: [Int], key: String, what: String, writers: Bool) -> [AppendCase] {
+        var cases = [
+            AppendCase(
+                id: ids[0], key: "append-single-\(key)", title: "Append, 1 writer, 1 event per transaction, \(what)", batch: 1,
+                writers: 1, events: sizes.singles, streams: sizes.appendStreams),
+            AppendCase(
+                id: ids[1], key: "append-batch\(sizes.batch)-\(key)", title: "Append, 1 writer, batches of \(sizes.batch), \(what)",
+                batch: sizes.batch, writers: 1, events: sizes.batchEvents, streams: 20),
+        ]
+        if writers {
+            cases.append(
+                AppendCase(
+                    id: ids[2], key: "append-writers\(sizes.writers)-\(key)",
+                    title: "Append, \(sizes.writers) writers, 1 event per transaction, \(what)", batch: 1, writers: sizes.writers,
+                    events: sizes.writers * sizes.perWriter, streams: 25))
+        }
+        return cases
+    }
+
+    /// The appends of `c` into the ledgers at `figureURL` and `baselineURL` in ten alternating
+    /// rounds after a warm-up each (so both see the same load): the figure's and the baseline's
+    /// result, and the details both comparisons record (`names`: what each side is called).
+    func compareAppends(
+        _ c: AppendCase, figureURL: String, baselineURL: String, names: (String, String), keys: Workload.Keys, what: String
+    ) throws -> (figure: AppendRuns.Result, baseline: AppendRuns.Result, details: [(String, BenchJSON)]) {
+        func appender(_ url: String) throws -> any AppendRounds {
+            c.writers > 1
+                ? try RoundWriters(url: url, keys: keys.writers, writers: c.writers, streams: c.streams, prefix: "cmp/")
+                : try RoundAppender(url: url, key: keys.writers[0], batch: c.batch, streams: c.streams, prefix: "cmp/")
+        }
+        let a = try appender(figureURL), b = try appender(baselineURL)
+        let rounds = 10, unit = c.batch * c.writers
+        let per = max(unit, (c.events / rounds) / unit * unit)
+        let how =
+            c.writers > 1 ? "\(c.writers) writers, single appends" : c.batch == 1 ? "single appends" : "batches of \(c.batch)"
+        log("scenario \(c.id): \(rounds) alternating rounds of \(per) events in \(how), \(what)")
+        try alternateRounds(a, b, rounds: rounds, per: per, warmUp: min(per, 5 * unit))
+        let fa = a.result, fb = b.result
+        log("scenario \(c.id): \(formatRate(fa.rate)) \(names.0), \(formatRate(fb.rate)) \(names.1) (ratio \(String(format: "%.3f", fa.rate / fb.rate)))")
+        return (
+            fa, fb,
+            [
+                (names.0, fa.json), (names.1, fb.json), ("rounds", .int(Int64(rounds))), ("eventsPerRound", .int(Int64(per))),
+                ("writers", .int(Int64(c.writers))),
+                ("roundRatios", .array(zip(a.roundRates, b.roundRates).map { .num($0 / $1, 4) })),
+                (
+                    "p50Ratio\(names.1.prefix(1).uppercased() + names.1.dropFirst())Over\(names.0.prefix(1).uppercased() + names.0.dropFirst())",
+                    .num((fb.latency.percentileMs(50) ?? 0) / max(0.000_001, fa.latency.percentileMs(50) ?? 0), 4)
+                ),
+            ]
+        )
+    }
+
     /// 10 and 11: appends to a ledger whose database checks every signature (sealbook_ed25519,
     /// the default of `sealbook init`) against the same appends to a ledger made with
     /// `--no-signature-extension` (the fallback: no check), single events and batches of 50, in
     /// alternating rounds on the same server (so both see the same load), after a warm-up each.
     private func signatureCheckScenarios(keys: Workload.Keys) -> [ScenarioResult] {
-        let cases: [(id: Int, key: String, title: String, batch: Int, events: Int, streams: Int)] = [
-            (10, "append-single-signature-check", "Append, 1 writer, 1 event per transaction, signature checked by the database",
-             1, sizes.singles, sizes.appendStreams),
-            (11, "append-batch\(sizes.batch)-signature-check", "Append, 1 writer, batches of \(sizes.batch), signature checked by the database",
-             sizes.batch, sizes.batchEvents, 20),
-        ]
-        return cases.map { c in
+        appendCases(ids: [10, 11], key: "signature-check", what: "signature checked by the database", writers: false).map { c in
             var s = ScenarioResult(
                 id: c.id, key: c.key, title: c.title, unit: "events/s",
                 baselineLabel: "the same appends without the check (init --no-signature-extension), alternating rounds",
@@ -588,40 +683,66 @@ struct Runner {
                 let uncheckedDB = try server.createDatabase("nosig\(c.id)")
                 try Workload.setUpLedger(url: checkedDB.url, keys: keys, signatureCheck: .extension)
                 try Workload.setUpLedger(url: uncheckedDB.url, keys: keys, signatureCheck: .none)
-                let checked = try RoundAppender(
-                    url: checkedDB.url, key: keys.writers[0], batch: c.batch, streams: c.streams, prefix: "sig/")
-                let unchecked = try RoundAppender(
-                    url: uncheckedDB.url, key: keys.writers[0], batch: c.batch, streams: c.streams, prefix: "sig/")
-                let rounds = 10
-                let per = max(c.batch, (c.events / rounds) / c.batch * c.batch)
-                log("scenario \(c.id): \(rounds) alternating rounds of \(per) events in \(c.batch == 1 ? "single appends" : "batches of \(c.batch)"), signature checked / not")
-                try checked.run(min(per, 5 * c.batch), measured: false)
-                try unchecked.run(min(per, 5 * c.batch), measured: false)
-                for r in 0..<rounds {
-                    if r % 2 == 0 {
-                        try checked.run(per)
-                        try unchecked.run(per)
-                    } else {
-                        try unchecked.run(per)
-                        try checked.run(per)
-                    }
-                }
-                let with = checked.result, without = unchecked.result
+                let (with, without, details) = try compareAppends(
+                    c, figureURL: checkedDB.url, baselineURL: uncheckedDB.url, names: ("checked", "unchecked"), keys: keys,
+                    what: "signature checked / not")
                 let modes = try (LedgerStore(conninfo: checkedDB.url).signatureCheck()?.mode, LedgerStore(conninfo: uncheckedDB.url).signatureCheck()?.mode)
-                s.details = [
-                    ("checked", with.json), ("unchecked", without.json), ("rounds", .int(Int64(rounds))),
-                    ("roundRatios", .array(zip(checked.roundRates, unchecked.roundRates).map { .num($0 / $1, 4) })),
-                    ("p50RatioUncheckedOverChecked", .num((without.latency.percentileMs(50) ?? 0) / max(0.000_001, with.latency.percentileMs(50) ?? 0), 4)),
+                s.details = details + [
                     ("signatureCheck", .object([("checked", .str(modes.0?.rawValue)), ("unchecked", .str(modes.1?.rawValue))])),
                     ("how", .string("LedgerStore.append / appendBatch (build, sign, append through sealbook.append_events) into two ledgers of the same server, one made by sealbook init (sealbook.verify_signature = the sealbook_ed25519 extension, libsodium crypto_sign_verify_detached per event) and one by sealbook init --no-signature-extension (lengths only), in alternating rounds after a warm-up; the figure is events over time on the checked ledger, the baseline the same on the other")),
                 ]
                 s.settle(figure: with.rate, baseline: without.rate, conditions: [("modesAsIntended", modes.0 == .extension && modes.1 == SignatureCheck.none)])
-                log("scenario \(c.id): \(formatRate(with.rate)) checked, \(formatRate(without.rate)) not (ratio \(s.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
             } catch {
                 s.fail(error)
             }
             return s
         }
+    }
+
+    /// 18, 19 and 20: appends with the Merkle tree maintained by the append path (schema 0004's
+    /// `head_extends_tree` trigger, in the same transaction) against the same appends to a ledger
+    /// whose trigger a superuser disabled (`ALTER TABLE sealbook.head DISABLE TRIGGER
+    /// head_extends_tree`): today's append path without the tree. Single events, batches of 50
+    /// and four writers, in alternating rounds on the same server.
+    private func treeMaintenanceScenarios(keys: Workload.Keys) -> [ScenarioResult] {
+        appendCases(ids: [18, 19, 20], key: "tree", what: "Merkle tree maintained", writers: true).map { c in
+            var s = ScenarioResult(
+                id: c.id, key: c.key, title: c.title, unit: "events/s",
+                baselineLabel: "the same appends without the tree (trigger head_extends_tree disabled), alternating rounds",
+                target: Target(op: .atLeast, value: 0.9, text: "≥ 0.90 × the same appends without the tree"))
+            do {
+                let treeDB = try server.createDatabase("tree\(c.id)")
+                let bareDB = try server.createDatabase("notree\(c.id)")
+                try Workload.setUpLedger(url: treeDB.url, keys: keys)
+                try Workload.setUpLedger(url: bareDB.url, keys: keys)
+                // The benchmark's URLs are the server's superuser's: only a superuser (or the
+                // table's owner) may disable a trigger of the log's tables.
+                try PGConnection(conninfo: bareDB.url).execute("ALTER TABLE sealbook.head DISABLE TRIGGER head_extends_tree")
+                let (with, without, details) = try compareAppends(
+                    c, figureURL: treeDB.url, baselineURL: bareDB.url, names: ("tree", "noTree"), keys: keys,
+                    what: "tree maintained / trigger disabled")
+                let nodes = try (Self.treeNodes(treeDB.url), Self.treeNodes(bareDB.url))
+                let heads = try (LedgerStore(conninfo: treeDB.url).head().seq, LedgerStore(conninfo: bareDB.url).head().seq)
+                s.details = details + [
+                    ("headSeq", .object([("tree", .int(heads.0)), ("noTree", .int(heads.1))])),
+                    ("treeNodes", .object([("tree", .int(nodes.0)), ("noTree", .int(nodes.1))])),
+                    ("how", .string("LedgerStore.append / appendBatch (build, sign, append through sealbook.append_events; \(c.writers) thread(s), each with its own connection and key) into two ledgers of the same server made alike by sealbook init (schema 0004), the second with its head_extends_tree trigger disabled by a superuser: the baseline is today's append path without the tree (signature check, chain, head) and the figure the same with the tree's stored nodes inserted in the append's transaction (one level-8 node per 256 entries, from their event hashes); alternating rounds after a warm-up")),
+                ]
+                // The tree was maintained on one side (a level-8 node per 256 entries) and not
+                // on the other: the comparison measured what it says.
+                s.settle(
+                    figure: with.rate, baseline: without.rate,
+                    conditions: [("treeOnlyWhereMaintained", nodes.0 >= heads.0 / 256 && nodes.1 == 0)])
+            } catch {
+                s.fail(error)
+            }
+            return s
+        }
+    }
+
+    /// Stored nodes of the tree of the ledger at `url`.
+    static func treeNodes(_ url: String) throws -> Int64 {
+        try PGConnection(conninfo: url).query("SELECT count(*) FROM sealbook.tree_nodes").int64(0, 0) ?? -1
     }
 
     private mutating func appendScenario6(keys: Workload.Keys, peerRuns: inout [(String, BenchJSON)]) -> ScenarioResult {

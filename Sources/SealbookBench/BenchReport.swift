@@ -16,21 +16,28 @@ public enum ScenarioStatus: String, Sendable {
     case error
 }
 
-/// A target: `ratio op value` (e.g. ratio ≥ 0.8), plus an optional absolute bound.
+/// A target: `ratio op value` (e.g. ratio ≥ 0.8), plus an optional absolute bound; or, with
+/// `onFigure`, `figure op value` (an absolute bound such as "< 1 s on a 1M-event log", where the
+/// ratio to a baseline of the same run is shown beside it but does not decide).
 struct Target: Sendable {
-    enum Op: String, Sendable { case atLeast = ">=", atMost = "<=" }
+    enum Op: String, Sendable { case atLeast = ">=", atMost = "<=", below = "<" }
     let op: Op
     let value: Double
     let text: String
+    /// The bound applies to the figure itself, not to the ratio.
+    var onFigure = false
 
-    func holds(_ ratio: Double) -> Bool {
+    func holds(_ x: Double) -> Bool {
         switch op {
-        case .atLeast: ratio >= value
-        case .atMost: ratio <= value
+        case .atLeast: x >= value
+        case .atMost: x <= value
+        case .below: x < value
         }
     }
 
-    var json: BenchJSON { .object([("ratio", .string(op.rawValue)), ("value", .double(value)), ("text", .string(text))]) }
+    var json: BenchJSON {
+        .object([(onFigure ? "figure" : "ratio", .string(op.rawValue)), ("value", .double(value)), ("text", .string(text))])
+    }
 }
 
 /// One row of the result: a figure, what it is compared with, and whether the target holds.
@@ -78,7 +85,9 @@ struct ScenarioResult: Sendable {
         self.conditions = conditions
         let r = ratio ?? baseline.flatMap { $0 > 0 ? figure / $0 : nil }
         self.ratio = r
-        if let r {
+        if target.onFigure {
+            status = target.holds(figure) && conditions.allSatisfy(\.1) ? .reached : .missed
+        } else if let r {
             status = target.holds(r) && conditions.allSatisfy(\.1) ? .reached : .missed
         }
     }

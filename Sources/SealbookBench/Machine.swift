@@ -105,7 +105,9 @@ struct ChildRun: Sendable {
 
 /// Runs `path arguments…` with stdout into a temporary file and stderr discarded, waits for it
 /// with `wait4`, and returns its own peak RSS (not that of any other child).
-func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throws -> ChildRun {
+///
+/// `environment`: variables set for the child on top of this process's own.
+func spawnMeasured(_ path: String, _ arguments: [String], scratch: String, environment: [String: String] = [:]) throws -> ChildRun {
     let outPath = scratch + "/child-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).out"
     defer { unlink(outPath) }
     let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
@@ -126,7 +128,9 @@ func spawnMeasured(_ path: String, _ arguments: [String], scratch: String) throw
     let start = monotonicSeconds()
     let pid: pid_t
     switch ChildProcess.spawn(
-        executable: command[0], arguments: command, stdin: .descriptor(input), stdout: .descriptor(output),
+        executable: command[0], arguments: command,
+        environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+        stdin: .descriptor(input), stdout: .descriptor(output),
         stderr: .descriptor(discard))
     {
     case .success(let child): pid = child

@@ -96,10 +96,15 @@ enum RunbookWorkload {
     /// The session streams of the big log's slots as the last session of each left them, after
     /// `total` events over `slots` slots (scenario 7 appends to these, on both logs).
     static func lastSessionStreams(total: Int, slots: Int) -> [String] {
+        lastSessions(total: total, slots: slots).map(\.stream)
+    }
+
+    /// The session each slot is on after `total` events over `slots` slots (the last it began).
+    static func lastSessions(total: Int, slots: Int) -> [Plan] {
         (0..<slots).map { s in
             let count = total / slots + (s < total % slots ? 1 : 0)
             let j = max(0, count - 1) / sessionLength
-            return Plan(number: j * slots + s).stream
+            return Plan(number: j * slots + s)
         }
     }
 

@@ -3,7 +3,7 @@ internal import Foundation
 internal import SealbookCore
 internal import SealbookPostgres
 
-/// Scenario 16: building the RFC 6962 tree of an existing ledger, as the migration to schema
+/// Scenario 22: building the RFC 6962 tree of an existing ledger, as the migration to schema
 /// version 4 does (`sealbook init` runs `SELECT sealbook.extend_tree(0, <head>)` right after
 /// applying the file, with the folds it has just configured), against libsodium computing the
 /// same tree in memory from the same event hashes.
@@ -147,7 +147,7 @@ enum TreeBuildBench {
             result.plpgsql.append(try rebuild(c, leaves: prefix, plpgsql: true, expect: part))
             log(
                 String(
-                    format: "scenario 16 (round %d/%d): raw %.3f µs/leaf, extend_tree %.3f µs/leaf, plpgsql %.3f µs/leaf", round, rounds,
+                    format: "scenario 22 (round %d/%d): raw %.3f µs/leaf, extend_tree %.3f µs/leaf, plpgsql %.3f µs/leaf", round, rounds,
                     result.raw.last! / Double(entries) * 1e6, result.build.last! / Double(built) * 1e6,
                     result.plpgsql.last! / Double(prefix) * 1e6))
         }
@@ -156,10 +156,10 @@ enum TreeBuildBench {
 }
 
 extension Runner {
-    /// Scenario 16: the migration's build of the tree against raw libsodium SHA-256.
+    /// Scenario 22: the migration's build of the tree against raw libsodium SHA-256.
     func treeBuildScenario(keys: Workload.Keys) -> ScenarioResult {
         var s = ScenarioResult(
-            id: 16, key: "tree-build-migration",
+            id: 22, key: "tree-build-migration",
             title: "Build the tree of an existing \(grouped(Int64(sizes.events)))-event ledger, as the migration to schema 4 does",
             unit: "leaves/s", baselineLabel: "libsodium computing the same tree in memory (2N − 1 SHA-256), alternating rounds",
             target: Target(op: .atLeast, value: 0.5, text: "≥ 0.50 × raw libsodium SHA-256 speed"))
@@ -167,7 +167,7 @@ extension Runner {
             let url = BenchServer.url(server.adminURL, database: server.prefix + "_log")
             // Three rounds once the log is big enough to measure (also with --quick --events N).
             let rounds = sizes.events >= 50_000 ? 3 : 1
-            log("scenario 16: the tree of the big log rebuilt as the migration builds it, against libsodium in memory, \(rounds) rounds")
+            log("scenario 22: the tree of the big log rebuilt as the migration builds it, against libsodium in memory, \(rounds) rounds")
             let t = try TreeBuildBench.measure(url: url, rounds: rounds, plpgsqlLeaves: 131_072, log: log)
             let raw = TreeBuildBench.median(t.raw), build = TreeBuildBench.median(t.build), old = TreeBuildBench.median(t.plpgsql)
             let rawRate = Double(t.entries) / raw, buildRate = Double(t.builtLeaves) / build, oldRate = Double(t.plpgsqlLeaves) / old
@@ -192,12 +192,12 @@ extension Runner {
             s.settle(figure: buildRate, baseline: rawRate, conditions: [("foldsInC", t.fold == .extension)])
             log(
                 String(
-                    format: "scenario 16: extend_tree %.3f µs/leaf, raw libsodium %.3f µs/leaf (ratio %.3f), plpgsql %.3f µs/leaf",
+                    format: "scenario 22: extend_tree %.3f µs/leaf, raw libsodium %.3f µs/leaf (ratio %.3f), plpgsql %.3f µs/leaf",
                     build / Double(t.builtLeaves) * 1e6, raw / Double(t.entries) * 1e6, buildRate / rawRate,
                     old / Double(t.plpgsqlLeaves) * 1e6))
         } catch {
             s.fail(error)
-            log("scenario 16: \(error)")
+            log("scenario 22: \(error)")
         }
         return s
     }

@@ -48,6 +48,8 @@ enum Workload {
         let operators: [KeyFile]
         let approvers: [KeyFile]
         let commanders: [KeyFile]
+        /// The log key (role `log`): signs checkpoints (scenarios 13–17 enrol it).
+        let log: KeyFile
 
         static func make(writers: Int) -> Keys {
             func keys(_ n: Int, _ name: String) -> [KeyFile] {
@@ -55,7 +57,8 @@ enum Workload {
             }
             return Keys(
                 root: KeyFile(actor: "root@bench", privateKey: Ed25519.PrivateKey()), writers: keys(writers, "pipeline"),
-                operators: keys(3, "dba"), approvers: keys(2, "approver"), commanders: keys(1, "ic"))
+                operators: keys(3, "dba"), approvers: keys(2, "approver"), commanders: keys(1, "ic"),
+                log: KeyFile(actor: "log@bench", privateKey: Ed25519.PrivateKey()))
         }
 
         /// The runbook keys with their role (the writers are the pipeline).

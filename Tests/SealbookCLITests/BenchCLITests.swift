@@ -29,7 +29,7 @@ struct BenchCLITests {
         #expect(doc["logBuild"]?["eventsPerSec"]?.doubleValue != nil)
 
         let scenarios = try #require(doc["scenarios"]?.arrayValue)
-        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...12))
+        #expect(scenarios.compactMap { $0["id"]?.int64Value } == Array(1...22))
         let measuredStatuses: Set<String> = ["reached", "missed"]
         let peerStatuses: Set<String> = ["peer-unavailable", "peer-skipped"]
         for s in scenarios {
@@ -106,11 +106,43 @@ struct BenchCLITests {
         }
         #expect(s12["jsonWalkRatio"]?.doubleValue != nil && s12["stepWalkRatio"]?.doubleValue != nil)
 
+        // Scenarios 13–17: checkpoints, proofs, verify and report since a checkpoint, on the big
+        // log and on a small one, each through the CLI and the API; the figure is an absolute
+        // time judged against the bound.
+        for id in Int64(13)...17 {
+            let s = try #require(scenarios.first { $0["id"]?.int64Value == id })
+            #expect(s["target"]?["figure"]?.stringValue == "<", "scenario \(id): an absolute bound")
+            let d = try #require(s["details"])
+            for side in ["big", "small"] {
+                let run = try #require(d[side], "scenario \(id) \(side)")
+                for k in [
+                    "firstCheckpointMs", "checkpointCliMs", "checkpointApiMs", "inclusionCliMs", "consistencyCliMs",
+                    "verifySinceCliMs", "verifySinceApiMs", "reportSinceCliMs", "reportSinceApiMs",
+                ] {
+                    #expect(run[k]?.doubleValue != nil, "scenario \(id) \(side): \(k)")
+                }
+                #expect(run["inclusionApi"]?["p50Ms"]?.doubleValue != nil)
+                #expect(run["consistencyApi"]?["p50Ms"]?.doubleValue != nil)
+                // verify --since read exactly the events appended after the checkpoint.
+                #expect(run["verifySinceEntries"]?.int64Value == d["eventsSinceCheckpoint"]?.int64Value, "scenario \(id) \(side)")
+            }
+        }
+        // Scenarios 18–20: both ledgers took the same appends; only one kept its tree.
+        for id in Int64(18)...20 {
+            let d = try #require(scenarios.first { $0["id"]?.int64Value == id }?["details"])
+            #expect(d["tree"]?["events"]?.int64Value == d["noTree"]?["events"]?.int64Value, "scenario \(id)")
+            #expect((d["treeNodes"]?["noTree"]?.int64Value ?? -1) == 0, "scenario \(id): the trigger was disabled")
+        }
+        #expect(scenarios.first { $0["id"]?.int64Value == 20 }?["details"]?["writers"]?.int64Value == 4)
+        // Scenario 21: report session and verify alone, on the same ledger.
+        let s21 = try #require(scenarios.first { $0["id"]?.int64Value == 21 }?["details"])
+        #expect(s21["verifyRunsMs"]?.arrayValue?.isEmpty == false && s21["reportRunsMs"]?.arrayValue?.isEmpty == false)
+
         // The same document was written under --out, and the databases are gone.
         let file = try #require(doc["file"]?.stringValue)
         #expect(file.hasPrefix(dir.path) && file.hasSuffix("-quick.json"))
         let written = try JSONParser.parse(String(contentsOfFile: file, encoding: .utf8))
-        #expect(written["scenarios"]?.arrayValue?.count == 12)
+        #expect(written["scenarios"]?.arrayValue?.count == 22)
         let prefix = try #require(doc["databasePrefix"]?.stringValue)
         #expect(prefix.hasPrefix("bench_"))
         let left = try databases(server)
