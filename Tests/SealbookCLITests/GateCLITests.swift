@@ -27,6 +27,18 @@ struct GateCLITests {
         return (c["status"]?.stringValue ?? "?", reasons)
     }
 
+    /// Two approvers' key files, and a production session opened by alice with the fake alembic:
+    /// its id and the environment for running in it as alice.
+    static func twoApprovers(_ l: CLILedger) throws -> (bob: String, carol: String, session: String, env: [String: String]) {
+        let bob = try l.enroll("approver-bob@fingood", role: "approver")
+        let carol = try l.enroll("approver-carol@fingood", role: "approver")
+        let sid = try l.openSession()
+        var env = try l.fakeAlembic()
+        env["SEALBOOK_SESSION"] = sid
+        env["SEALBOOK_KEY"] = l.dir.file("alice.key")
+        return (bob, carol, sid, env)
+    }
+
     @Test("in production any program is a change: refused with gate.refused recorded and nothing run; a read-only command of the runbook goes through")
     func everyChangeIsGated() throws {
         let l = try CLILedger()
@@ -90,12 +102,7 @@ struct GateCLITests {
     func denialsCount() throws {
         let l = try CLILedger()
         defer { l.cleanup() }
-        let bob = try l.enroll("approver-bob@fingood", role: "approver")
-        let carol = try l.enroll("approver-carol@fingood", role: "approver")
-        let sid = try l.openSession()
-        var env = try l.fakeAlembic()
-        env["SEALBOOK_SESSION"] = sid
-        env["SEALBOOK_KEY"] = l.dir.file("alice.key")
+        let (bob, carol, sid, env) = try Self.twoApprovers(l)
         for item in try criticalItems() {
             #expect(try l.run(["check", item, "--status", "pass"] + measuredValue(item), env: env).status == 0)
         }
@@ -129,12 +136,7 @@ struct GateCLITests {
     func standingDenialFails() throws {
         let l = try CLILedger()
         defer { l.cleanup() }
-        let bob = try l.enroll("approver-bob@fingood", role: "approver")
-        let carol = try l.enroll("approver-carol@fingood", role: "approver")
-        let sid = try l.openSession()
-        var env = try l.fakeAlembic()
-        env["SEALBOOK_SESSION"] = sid
-        env["SEALBOOK_KEY"] = l.dir.file("alice.key")
+        let (bob, carol, sid, env) = try Self.twoApprovers(l)
         #expect(try l.run(["approve", "--deny", "--reason", "risk not assessed", "--key", bob], env: env).status == 0)
         #expect(try l.run(["approve", "--key", carol], env: env).status == 0)
         let run = try l.run(
