@@ -66,6 +66,13 @@ public struct CommandExecution {
     /// The gate's name in `gate.refused` and `override.recorded`.
     public static let productionGate = "production-change"
 
+    /// Whether an alembic target names one revision (not `head`, `heads`, a relative step such
+    /// as `+1`, a branch label `x@head`, or an offline range `a:b`).
+    static func namesRevision(_ target: String) -> Bool {
+        !["head", "heads", "base"].contains(target) && !target.hasPrefix("+") && !target.hasPrefix("-")
+            && !target.contains("@") && !target.contains(":")
+    }
+
     public init(ledger: Ledger, key: KeyFile) {
         self.ledger = ledger
         self.key = key
@@ -99,17 +106,24 @@ public struct CommandExecution {
         // meets the gate before anything runs, whatever the program.
         let readOnly = rb.readOnlyCommand(matching: request.argv)
         if readOnly == nil, session.state.environment == Environment.production.rawValue {
-            let gate = session.gate(executor: key.actor, runbook: rb)
-            if !gate.isOpen {
+            var missing = session.gate(executor: key.actor, runbook: rb).missing
+            // An upgrade to a named revision other than the one the session declares (and its
+            // approvals name) would go past the approval.
+            if let a = start.alembic, a.action == .upgrade, let target = a.target, Self.namesRevision(target),
+                let declared = session.state.alembicTo, target != declared
+            {
+                missing.append("the upgrade targets revision \(target), but the session declares (and approvals name) \(declared)")
+            }
+            if !missing.isEmpty {
                 guard let justification = request.overrideJustification else {
                     // The refusal is evidence: what would have run, and what was missing.
                     let event = RunbookEvent.gateRefused(
-                        gate: Self.productionGate, step: request.step, argv: start.argv, missing: gate.missing)
+                        gate: Self.productionGate, step: request.step, argv: start.argv, missing: missing)
                     try record(event.type, event.data, note: "refused: the command did not run")
-                    throw LedgerError.gateClosed(missing: gate.missing)
+                    throw LedgerError.gateClosed(missing: missing)
                 }
                 let event = RunbookEvent.overrideRecorded(
-                    gate: Self.productionGate, justification: justification, missing: gate.missing)
+                    gate: Self.productionGate, justification: justification, missing: missing)
                 try record(event.type, event.data, note: "emergency change: the gate was overridden")
             }
         }

@@ -125,6 +125,9 @@ struct GateCLITests {
             ["approve", "--supersedes", String(denialSeq), "--reason", "rollback tested in staging since: doc testing-results", "--key", carol],
             env: env)
         #expect(over.status == 0, "\(over.stderr)")
+        // The approvals name the session's target: an upgrade to another named revision is refused.
+        let past = try l.run(["run", "--", "alembic", "upgrade", "0f9e8d7c6b5a"], env: env)
+        #expect(past.status == 82 && past.stderr.contains("targets revision 0f9e8d7c6b5a"), "\(past.stderr)")
         let ok = try l.run(["run", "--step", "migration-execution", "--", "alembic", "upgrade", "head"], env: env)
         #expect(ok.status == 0, "\(ok.stderr)")
         let (approval, why) = try Self.control(l, sid, "sox.change.approval", env: env)

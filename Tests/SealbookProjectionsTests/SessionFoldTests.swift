@@ -237,3 +237,24 @@ struct AfterCloseTests {
         #expect(fold.report(at: at) == report)
     }
 }
+
+@Suite("Approval bound to the applied revision")
+struct AppliedRevisionTests {
+    @Test("an approved change that applied a revision beyond the approved one fails the approval control; the fold agrees")
+    func beyondTheApproval() throws {
+        let (good, at) = customSession(before: { $0.approve() })
+        let evalAt = at.adding(milliseconds: 2 * hour)
+        #expect(evaluate(good, at: evalAt).session().control("sox.change.approval").status == .pass)
+        // The same session, whose upgrade went on to c3 after applying the approved b2.
+        let beyond = customSession(
+            before: { $0.approve() },
+            after: { s in s.add("migration.applied", ["fromRevision": "b2", "toRevision": "c3"]) }
+        ).events
+        let r = evaluate(beyond, at: evalAt).session().control("sox.change.approval")
+        #expect(r.status == .fail, "\(r.reasons)")
+        #expect(r.reasons.contains { $0.contains("to c3, beyond the approved revision b2") }, "\(r.reasons)")
+        var fold = SessionFold(stream: "session/m1.0001")
+        for e in beyond { try fold.apply(e) }
+        #expect(fold.report(at: evalAt).control("sox.change.approval") == r)
+    }
+}

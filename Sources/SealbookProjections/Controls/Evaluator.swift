@@ -657,6 +657,18 @@ struct Evaluator {
             return Outcome(status: .pending, evidence: standing + valid, reasons: which + problems)
         }
         if !valid.isEmpty {
+            // The approval names the change: a migration.applied to another revision went past it.
+            let approved = Set(valid.compactMap { $0.data["approves"]?["revision"]?.stringValue ?? subject.targetRevision })
+            let beyond = subject.events(ofType: "migration.applied").filter { m in
+                m.data["toRevision"]?.stringValue.map { !approved.contains($0) } ?? false
+            }
+            if !approved.isEmpty, !beyond.isEmpty {
+                let which = beyond.map {
+                    "migration.applied at seq \($0.seq) moved the schema to \($0.data["toRevision"]?.stringValue ?? "?"), "
+                        + "beyond the approved revision \(approved.sorted().joined(separator: ", "))"
+                }
+                return Outcome(status: .fail, evidence: beyond + valid, reasons: which)
+            }
             let who = valid.map { "\($0.actor) at seq \($0.seq)" }.joined(separator: ", ")
             let overruled = valid.compactMap { a in
                 a.data["supersedes"]?["denialSeq"]?.int64Value.map {

@@ -171,7 +171,11 @@ struct ControlInputs: Sendable {
                     .filter(EventFilter(type: "documentation.recorded", conditions: [(["kind"], .equals(.string(k)))])),
                     closedBy: timing.before)
             }
-        case .independentApproval, .retrospectiveApproval, .segregationOfDuties:
+        case .independentApproval:
+            watch("approval.granted", .any)
+            watch("approval.denied", .any)
+            watch("migration.applied", .any)  // a revision beyond the approval
+        case .retrospectiveApproval, .segregationOfDuties:
             watch("approval.granted", .any)
             watch("approval.denied", .any)
         case .paired(let start, let end, _):
