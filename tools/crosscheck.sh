@@ -110,7 +110,12 @@ note "session/2026_01_15_add_fee_index/01" custom.approval.signed '{"approver":"
 note "session/unicode" custom.note '{"text":"Grüße 🎉 \"q\" \\ / \u0007 \u2028 \u007f","\ue000":1,"😀":2,"a":3,"é":4,"e\u0301":5}' alice
 note "session/unicode" custom.note '{"big":9007199254740991,"neg":-9007199254740991,"zero":-0,"nested":{"a":[[],{},[null,true,false]]}}' alice --expect-seq 1
 note "session/unicode" custom.note '{"text":"idempotent"}' alice --idem "op-1"
-note "session/unicode" custom.note '{"text":"idempotent again"}' alice --idem "op-1"
+# A retry with the same key and content returns the first event; other content under the same
+# key is a conflict (exit 94) that appends nothing.
+note "session/unicode" custom.note '{"text":"idempotent"}' alice --idem "op-1"
+conflict=0
+note "session/unicode" custom.note '{"text":"idempotent again"}' alice --idem "op-1" 2>/dev/null || conflict=$?
+[[ $conflict == 94 ]] || { echo "crosscheck: an idempotency conflict exited $conflict, not 94" >&2; exit 1; }
 
 # Nesting depth (FORMAT.md §1.3 rule 7, §11): `data` is level 2 of the body, so `append --data`
 # takes at most 63 levels (a 64-level body, which verifies online and in a bundle) and refuses

@@ -103,7 +103,9 @@ enum Views {
         [
             "id": c.id, "title": c.title, "framework": c.framework, "status": c.status.rawValue,
             "statusLabel": statusLabel(c.status), "freshness": c.freshness?.rawValue ?? "—",
-            "freshnessClass": c.freshness?.rawValue ?? "none",
+            // Freshness is coloured only beside a pass: a fail, pending or n/a row never gets a
+            // green badge that would make it look fine.
+            "freshnessClass": c.status == .pass ? (c.freshness?.rawValue ?? "none") : "none",
             "evidence": c.evidence.map { ["cite": EventText.cite($0), "seq": String($0.seq), "hash": $0.eventHash.hex] as View },
             "hasEvidence": !c.evidence.isEmpty, "evidenceText": citeList(c.evidence),
             "reasons": c.reasons.map { ["text": $0] as View },

@@ -80,6 +80,16 @@ struct ReportTests {
         #expect(try controls(after) == controls(before))
     }
 
+    @Test("in HTML, a control that is not a pass never carries a green freshness badge")
+    func freshnessOnlyBesidePass() throws {
+        let report = try Report.session(DemoLedger.sessionB, snapshot: demo.snapshot())
+        let html = String(decoding: try renderer.render(report, as: .html), as: UTF8.self)
+        let rows = html.components(separatedBy: "<tr>").filter { $0.contains("badge s-fail") || $0.contains("badge s-pending") }
+        #expect(!rows.isEmpty, "the rolled-back session has failing controls")
+        for row in rows { #expect(!row.contains("badge s-current"), "\(row.prefix(200))") }
+        #expect(html.contains("badge s-pass") && html.contains("badge s-current"), "passes keep their freshness colour")
+    }
+
     @Test("every report states its position, as-of, verification, catalog and runbook versions")
     func header() throws {
         let snapshot = demo.snapshot()
