@@ -62,42 +62,16 @@ public struct WitnessKey: Sendable {
                     .utf8)
         }
         defer { for i in text.indices { text[i] = 0 } }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else {
-            let err = errno
-            if err == EEXIST { throw .exists(path) }
-            throw .cannotWrite(path, String(cString: strerror(err)))
-        }
-        defer { close(fd) }
-        fchmod(fd, 0o600)
-        let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == text.count, fsync(fd) == 0 else {
-            let why = String(cString: strerror(errno))
-            unlink(path)
-            throw .cannotWrite(path, why)
-        }
+        do { try SecretFile.create(path, bytes: text) } catch { throw .from(error, path) }
     }
 
     /// Reads and checks a witness key file: a regular file not readable by group or others,
     /// under 4096 bytes, the tag, a valid name, a 32-byte seed, and the vkey the name and seed give.
     public static func read(path: String) throws(WitnessKeyError) -> WitnessKey {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            let err = errno
-            if err == ENOENT { throw .missing(path) }
-            throw .unreadable(path, String(cString: strerror(err)))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
-        let mode = st.st_mode & 0o777
-        guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
-        // Bounded like a secret key file (KeyFile.read): a larger file is not one.
         var data: [UInt8]
-        do { data = try InputFile.read(path, what: "witness key file", limit: 4096) } catch {
-            switch error {
-            case .missing: throw .missing(path)
-            case .tooLarge: throw .malformed(path, "not a Sealbook witness key file (\(tag))")
-            case .notARegularFile, .unreadable: throw .unreadable(path, error.description)
-            }
+        do { data = try SecretFile.read(path, what: "witness key file", limit: 4096) } catch {
+            if case .tooLarge = error { throw .malformed(path, "not a Sealbook witness key file (\(tag))") }
+            throw .from(error, path)
         }
         defer { for i in data.indices { data[i] = 0 } }
         guard data.count < 4096, let v = try? JSONParser.parse(data), case .object(let o) = v,
@@ -142,6 +116,20 @@ public enum WitnessKeyError: Error, Sendable, Equatable, CustomStringConvertible
         case .cannotWrite(let p, let why): "cannot write witness key file \(p): \(why)"
         case .invalidName(let n):
             "witness name \(String(reflecting: n)) is not valid: use 1-\(WitnessKey.maxNameBytes) bytes of printable ASCII without spaces, '+', '\"' or '\\', such as witness.example/w1"
+        }
+    }
+}
+
+extension WitnessKeyError {
+    /// The error for what SecretFile reports about `path`.
+    static func from(_ f: SecretFile.Failure, _ path: String) -> WitnessKeyError {
+        switch f {
+        case .exists: .exists(path)
+        case .missing: .missing(path)
+        case .tooOpen(let mode): .tooOpen(path, mode: mode)
+        case .tooLarge: .unreadable(path, "larger than Sealbook reads for it")
+        case .unreadable(let why): .unreadable(path, why)
+        case .cannotWrite(let why): .cannotWrite(path, why)
         }
     }
 }

@@ -31,7 +31,7 @@ public struct KeyFile: Sendable {
         return file
     }
 
-    /// Writes the key with `O_CREAT | O_EXCL` and mode 0600.
+    /// Writes the key once, owner-only (``SecretFile/create(_:bytes:)``: `O_EXCL`, `O_NOFOLLOW`, 0600).
     public func write(to path: String) throws(KeyFileError) {
         var text = privateKey.withUnsafeSeed { seed in
             Array(
@@ -39,40 +39,15 @@ public struct KeyFile: Sendable {
                     + Base64.encode(seed) + "\"}\n").utf8)
         }
         defer { for i in text.indices { text[i] = 0 } }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            let err = errno
-            if err == EEXIST { throw .exists(path) }
-            throw .cannotWrite(path, String(cString: strerror(err)))
-        }
-        defer { close(fd) }
-        // The umask cannot widen 0600, but make the mode explicit anyway.
-        fchmod(fd, 0o600)
-        let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == text.count, fsync(fd) == 0 else {
-            throw .cannotWrite(path, String(cString: strerror(errno)))
-        }
+        do { try SecretFile.create(path, bytes: text) } catch { throw .from(error, path) }
     }
 
     /// Reads and checks a key file: mode, JSON shape, and that the seed gives the recorded public key.
     public static func read(path: String) throws(KeyFileError) -> KeyFile {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            let err = errno
-            if err == ENOENT { throw .missing(path) }
-            throw .unreadable(path, String(cString: strerror(err)))
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
-        let mode = st.st_mode & 0o777
-        guard mode & 0o077 == 0 else { throw .tooOpen(path, mode: UInt32(mode)) }
         var data: [UInt8]
-        do { data = try InputFile.read(path, what: "key file", limit: 4096) } catch {
-            switch error {
-            case .missing: throw .missing(path)
-            case .notARegularFile(_, _, let kind): throw .unreadable(path, "it is \(kind), not a regular file")
-            case .tooLarge: throw .malformed(path, "not a Sealbook secret key file (\(tag))")
-            case .unreadable(_, _, let why): throw .unreadable(path, why)
-            }
+        do { data = try SecretFile.read(path, what: "key file", limit: 4096) } catch {
+            if case .tooLarge = error { throw .malformed(path, "not a Sealbook secret key file (\(tag))") }
+            throw .from(error, path)
         }
         defer { for i in data.indices { data[i] = 0 } }
         guard data.count < 4096, let v = try? JSONParser.parse(data), case .object(let o) = v,
@@ -143,6 +118,20 @@ public enum KeyFileError: Error, Sendable, Equatable, CustomStringConvertible {
             "actor \"\(a)\" is refused: \(why). Actors are pseudonymous: the log is immutable and must hold no personal data"
         case .invalidActor(let a):
             "actor \"\(a)\" is not a valid actor id: use a pseudonymous id like alice@fingood ([a-z0-9][a-z0-9._-]* with an optional @org)"
+        }
+    }
+}
+
+extension KeyFileError {
+    /// The error for what SecretFile reports about `path`.
+    static func from(_ f: SecretFile.Failure, _ path: String) -> KeyFileError {
+        switch f {
+        case .exists: .exists(path)
+        case .missing: .missing(path)
+        case .tooOpen(let mode): .tooOpen(path, mode: mode)
+        case .tooLarge: .unreadable(path, "larger than Sealbook reads for it")
+        case .unreadable(let why): .unreadable(path, why)
+        case .cannotWrite(let why): .cannotWrite(path, why)
         }
     }
 }
