@@ -6,65 +6,78 @@ internal import Foundation
 /// fetched while the caller works on the current one. At most `depth` pages wait in memory.
 final class PrefetchingLogReader: Sendable {
     private let queue: BoundedQueue<Result<[RawEntry], StoreError>?>
+    /// Signalled once the reader thread has closed its connection and returned.
+    private let finished = DispatchSemaphore(value: 0)
 
     /// Starts reading rows with `seq` in `from...upTo`. With `columns`, each row also carries the
     /// columns derived from its body and `recorded_at` (``StoredColumns``), for verification.
     init(conninfo: String, from: Int64 = 1, upTo: Int64, pageSize: Int = 8192, depth: Int = 3, columns: Bool = false) {
         let queue = BoundedQueue<Result<[RawEntry], StoreError>?>(capacity: depth)
         self.queue = queue
+        let done = self.finished
         let thread = Thread {
-            let connection: PGConnection
-            do { connection = try PGConnection(conninfo: conninfo) } catch let e {
-                queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
-                queue.put(nil)
-                return
-            }
-            var after: Int64 = from - 1
-            while after < upTo, !queue.isCancelled {
-                do {
-                    let r =
-                        columns
-                        ? try connection.query(
-                            """
-                            SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
-                                   (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text,
-                                   \(unsafeSQL: LedgerStore.recordedAtSQL)
-                            FROM sealbook.events
-                            WHERE seq > \(after) AND seq <= \(upTo) ORDER BY seq LIMIT \(pageSize)
-                            """, resultFormat: .binary)
-                        : try connection.query(
-                            """
-                            SELECT seq, body, sig, event_hash, chain_hash FROM sealbook.events
-                            WHERE seq > \(after) AND seq <= \(upTo) ORDER BY seq LIMIT \(pageSize)
-                            """, resultFormat: .binary)
-                    if r.rowCount == 0 { break }
-                    var page: [RawEntry] = []
-                    page.reserveCapacity(r.rowCount)
-                    for i in 0..<r.rowCount {
-                        let stored: StoredColumns? =
-                            columns
-                            ? StoredColumns(
-                                stream: r.string(i, 5)!, streamSeq: r.int64(i, 6)!, type: r.string(i, 7)!,
-                                actor: r.string(i, 8)!, keyID: r.string(i, 9)!, idem: r.string(i, 10),
-                                claimedTimeMicros: r.int64(i, 11)!, bodyJSON: r.bytes(i, 12)!, recordedAt: r.string(i, 13)!)
-                            : nil
-                        page.append(
-                            .stored(
-                                StoredRow(
-                                    seq: r.int64(i, 0)!, body: r.bytes(i, 1)!, signature: r.bytes(i, 2)!,
-                                    eventHash: r.bytes(i, 3)!, chainHash: r.bytes(i, 4)!, columns: stored)))
-                    }
-                    after = r.int64(r.rowCount - 1, 0)!
-                    queue.put(.success(page))
-                } catch let e {
-                    queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
-                    break
-                }
-            }
-            queue.put(nil)
+            // The connection is closed (PQfinish) before `finished` is signalled: a process that
+            // exits while another thread is inside libpq can abort in libpq's GSSAPI teardown.
+            Self.read(queue: queue, conninfo: conninfo, from: from, upTo: upTo, pageSize: pageSize, columns: columns)
+            done.signal()
         }
         thread.stackSize = 1 << 20
         thread.start()
+    }
+
+    private static func read(
+        queue: BoundedQueue<Result<[RawEntry], StoreError>?>, conninfo: String, from: Int64, upTo: Int64, pageSize: Int,
+        columns: Bool
+    ) {
+        let connection: PGConnection
+        do { connection = try PGConnection(conninfo: conninfo) } catch let e {
+            queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
+            queue.put(nil)
+            return
+        }
+        var after: Int64 = from - 1
+        while after < upTo, !queue.isCancelled {
+            do {
+                let r =
+                    columns
+                    ? try connection.query(
+                        """
+                        SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                               (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text,
+                               \(unsafeSQL: LedgerStore.recordedAtSQL)
+                        FROM sealbook.events
+                        WHERE seq > \(after) AND seq <= \(upTo) ORDER BY seq LIMIT \(pageSize)
+                        """, resultFormat: .binary)
+                    : try connection.query(
+                        """
+                        SELECT seq, body, sig, event_hash, chain_hash FROM sealbook.events
+                        WHERE seq > \(after) AND seq <= \(upTo) ORDER BY seq LIMIT \(pageSize)
+                        """, resultFormat: .binary)
+                if r.rowCount == 0 { break }
+                var page: [RawEntry] = []
+                page.reserveCapacity(r.rowCount)
+                for i in 0..<r.rowCount {
+                    let stored: StoredColumns? =
+                        columns
+                        ? StoredColumns(
+                            stream: r.string(i, 5)!, streamSeq: r.int64(i, 6)!, type: r.string(i, 7)!,
+                            actor: r.string(i, 8)!, keyID: r.string(i, 9)!, idem: r.string(i, 10),
+                            claimedTimeMicros: r.int64(i, 11)!, bodyJSON: r.bytes(i, 12)!, recordedAt: r.string(i, 13)!)
+                        : nil
+                    page.append(
+                        .stored(
+                            StoredRow(
+                                seq: r.int64(i, 0)!, body: r.bytes(i, 1)!, signature: r.bytes(i, 2)!,
+                                eventHash: r.bytes(i, 3)!, chainHash: r.bytes(i, 4)!, columns: stored)))
+                }
+                after = r.int64(r.rowCount - 1, 0)!
+                queue.put(.success(page))
+            } catch let e {
+                queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
+                break
+            }
+        }
+        queue.put(nil)
     }
 
     /// The next page, nil at the end.
@@ -76,8 +89,13 @@ final class PrefetchingLogReader: Sendable {
         }
     }
 
-    /// Stops the reader thread early (it finishes its current query first).
-    func cancel() { queue.cancel() }
+    /// Stops the reader thread early and waits until it has closed its connection (it finishes
+    /// its current query first). Safe to call more than once.
+    func cancel() {
+        queue.cancel()
+        finished.wait()
+        finished.signal()
+    }
 }
 
 extension LedgerStore {
