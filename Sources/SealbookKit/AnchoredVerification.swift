@@ -76,9 +76,11 @@ extension Ledger {
             return .failed(report)
         case .resumed(let point):
             let access = StoreAccess(store)
+            let known = try priorPositions(after: anchor)
             return .resumed(
                 Verifier(options: options, resumingAt: point) { stream in
-                    try Self.priorPosition(of: stream, in: access.store, anchor: anchor)
+                    if let p = known[stream] { return p }
+                    return try Self.priorPosition(of: stream, in: access.store, anchor: anchor)
                 })
         }
     }
@@ -180,6 +182,26 @@ extension Ledger {
             ResumePoint(
                 seq: m, chainHash: LedgerCheckpoint.chainHash(anchor.checkpoint) ?? storedChain, ledger: genesis.body.ledger,
                 keys: registry, rootKeys: roots.map(\.keyID), rootPinned: pinned, tree: tree, knownStreams: known))
+    }
+
+    /// Where each stream with entries after the checkpoint stood at it, read and proven for all
+    /// of them at once (two round trips, however many streams): a resumed verification would
+    /// otherwise ask ``priorPosition(of:in:anchor:)`` once per stream it meets. A stream
+    /// missing here (appended to since, or a batch that does not check out) is asked for
+    /// alone, which names what is wrong.
+    private func priorPositions(after anchor: TrustedCheckpoint) throws -> [String: (seq: Int64, hash: Digest32)?] {
+        let rows = try store.lastRows(ofStreamsAfter: anchor.size)
+        var out: [String: (seq: Int64, hash: Digest32)?] = [:]
+        var found: [StoredRow] = []
+        for (stream, row) in rows {
+            if let row { found.append(row) } else { out[stream] = .some(nil) }
+        }
+        guard let entries = try? Self.anchoredEntries(found, size: anchor.size, root: anchor.root, store: store) else { return [:] }
+        for (e, stream) in zip(entries, found.map { $0.columns?.stream }) {
+            guard e.body.stream == stream else { return [:] }
+            out[e.body.stream] = (e.body.streamSeq, e.hash)
+        }
+        return out
     }
 
     /// Where `stream` stood at the checkpoint: its last entry up to the checkpoint's size,

@@ -280,4 +280,38 @@ struct AnchoringTests {
         let r = try l.ledger.verify(since: cp).report
         #expect(r.failures.first?.reason == .checkpointMismatch && r.failures.first?.stream == "keys", "\(r.failures)")
     }
+
+    @Test("verify since a checkpoint proves where every continued stream stood, all at once: an edited or moved prior entry is still caught at its stream's next entry")
+    func priorPositions() throws {
+        let l = try AnchoredLedger(notes: 30)
+        defer { l.t.db.drop() }
+        let cp = try TrustedCheckpoint(
+            text: try l.ledger.signCheckpoint(key: l.logKey).checkpoint.note.serialized, logKey: try l.vkey())
+        try l.add(6)
+        let clean = try l.ledger.verify(since: cp).report
+        #expect(clean.isValid && clean.entries == 6, "\(clean.failures)")
+        func lastBefore(_ stream: String) throws -> Int64 {
+            try PGConnection(conninfo: l.t.db.url).query(
+                "SELECT max(seq) FROM sealbook.events WHERE stream = \(stream) AND seq <= \(cp.size)"
+            ).int64(0, 0)!
+        }
+        func firstAfter(_ stream: String) throws -> Int64 {
+            try PGConnection(conninfo: l.t.db.url).query(
+                "SELECT min(seq) FROM sealbook.events WHERE stream = \(stream) AND seq > \(cp.size)"
+            ).int64(0, 0)!
+        }
+        // Stream a's last entry before the checkpoint with an edited column: the batch does not
+        // check out, the stream is proven alone and the column is named.
+        let a = try lastBefore("a")
+        try l.t.tamper("UPDATE sealbook.events SET actor = 'mallory@fingood' WHERE seq = \(a)")
+        let r1 = try l.ledger.verify(since: cp).report
+        #expect(r1.failures.first?.reason == .checkpointMismatch, "\(r1.failures)")
+        #expect(r1.failures.first?.seq == (try firstAfter("a")) && r1.failures.first?.detail.contains("actor") == true)
+        // Stream b's last entry moved out of the stream by its column: b then seems to stand one
+        // entry earlier, and its next entry does not follow.
+        let b = try lastBefore("b")
+        try l.t.tamper("UPDATE sealbook.events SET stream = 'hidden' WHERE seq = \(b)")
+        let r2 = try l.ledger.verify(since: cp, reportAll: true).report
+        #expect(r2.failures.contains { $0.seq == (try? firstAfter("b")) && $0.stream == "b" }, "\(r2.failures)")
+    }
 }

@@ -166,6 +166,44 @@ extension LedgerStore {
         ).first
     }
 
+    /// For each stream with an entry after `seq` `after` (by the stored `stream` column), its
+    /// last row with `seq` ≤ `after`, or nil when it has none: in one round trip, each lookup
+    /// through the `(stream, stream_seq)` index. What verification resumed at a checkpoint of
+    /// size `after` asks for every stream it meets.
+    public func lastRows(ofStreamsAfter after: Int64) throws(StoreError) -> [String: StoredRow?] {
+        try run { c in
+            let r = try c.query(
+                """
+                SELECT s.stream, l.seq, l.body, l.sig, l.event_hash, l.chain_hash, l.stream, l.stream_seq, l.type, l.actor,
+                       l.key_id, l.idem, l.micros, l.body_json, l.recorded
+                FROM (SELECT DISTINCT stream FROM sealbook.events WHERE seq > \(after)) s
+                LEFT JOIN LATERAL (
+                    SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                           (extract(epoch FROM claimed_time) * 1000000)::bigint AS micros, body_json::text AS body_json,
+                           \(unsafeSQL: Self.recordedAtSQL) AS recorded
+                    FROM sealbook.events e WHERE e.stream = s.stream AND e.seq <= \(after)
+                    ORDER BY e.stream_seq DESC LIMIT 1) l ON true
+                """, resultFormat: .binary)
+            var out: [String: StoredRow?] = [:]
+            out.reserveCapacity(r.rowCount)
+            for i in 0..<r.rowCount {
+                guard let stream = r.string(i, 0) else { continue }
+                guard let seq = r.int64(i, 1) else {
+                    out[stream] = .some(nil)
+                    continue
+                }
+                out[stream] = StoredRow(
+                    seq: seq, body: r.bytes(i, 2)!, signature: r.bytes(i, 3)!, eventHash: r.bytes(i, 4)!,
+                    chainHash: r.bytes(i, 5)!,
+                    columns: StoredColumns(
+                        stream: r.string(i, 6)!, streamSeq: r.int64(i, 7)!, type: r.string(i, 8)!, actor: r.string(i, 9)!,
+                        keyID: r.string(i, 10)!, idem: r.string(i, 11), claimedTimeMicros: r.int64(i, 12)!,
+                        bodyJSON: r.bytes(i, 13)!, recordedAt: r.string(i, 14)!))
+            }
+            return out
+        }
+    }
+
     /// The chain hash recorded at `seq`.
     public func chainHash(at seq: Int64) throws(StoreError) -> Digest32? {
         try run { c in

@@ -31,7 +31,7 @@ final class PrefetchingLogReader: Sendable {
     ) {
         let connection: PGConnection
         do { connection = try PGConnection(conninfo: conninfo) } catch let e {
-            queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
+            queue.put(.failure(StoreError(e)))
             queue.put(nil)
             return
         }
@@ -73,7 +73,7 @@ final class PrefetchingLogReader: Sendable {
                 after = r.int64(r.rowCount - 1, 0)!
                 queue.put(.success(page))
             } catch let e {
-                queue.put(.failure((e as? PGError).map(StoreError.init) ?? .database("\(e)")))
+                queue.put(.failure(StoreError(e)))
                 break
             }
         }
