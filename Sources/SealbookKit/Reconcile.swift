@@ -411,11 +411,11 @@ public enum Reconciliation {
         var closedMs: Int64?
         func believe(_ e: VerifiedEvent, _ revision: JSONValue) {
             last = RecordedRevision(
-                seq: e.seq, type: e.body.type, stream: e.body.stream, recordedAt: e.serverTime, revision: revision.stringValue)
+                seq: e.seq, type: e.body.type, stream: e.body.stream, recordedAt: e.witnessedTime, revision: revision.stringValue)
         }
         for e in events {
             let d = e.body.data
-            let at = epochMilliseconds(rfc3339: e.serverTime) ?? 0
+            let at = epochMilliseconds(rfc3339: e.witnessedTime) ?? 0
             if firstMs == nil { firstMs = at }
             switch e.body.type {
             case "migration.applied", "migration.rolled-back":
@@ -427,7 +427,7 @@ public enum Reconciliation {
                 starts[e.body.stream + "\u{0}" + id] = commands.count
                 commands.append(
                     CommandWindow(
-                        commandId: id, stream: e.body.stream, startedSeq: e.seq, startedAt: e.serverTime, startedAtMs: at,
+                        commandId: id, stream: e.body.stream, startedSeq: e.seq, startedAt: e.witnessedTime, startedAtMs: at,
                         finishedSeq: nil, finishedAt: nil, finishedAtMs: nil,
                         argv: d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? [], nextEventAtMs: nil))
             case "command.finished":
@@ -446,14 +446,14 @@ public enum Reconciliation {
             if let f = finishes[key], f.seq > w.startedSeq {
                 commands[i] = CommandWindow(
                     commandId: w.commandId, stream: w.stream, startedSeq: w.startedSeq, startedAt: w.startedAt,
-                    startedAtMs: w.startedAtMs, finishedSeq: f.seq, finishedAt: f.serverTime,
-                    finishedAtMs: epochMilliseconds(rfc3339: f.serverTime), argv: w.argv, nextEventAtMs: nil)
+                    startedAtMs: w.startedAtMs, finishedSeq: f.seq, finishedAt: f.witnessedTime,
+                    finishedAtMs: epochMilliseconds(rfc3339: f.witnessedTime), argv: w.argv, nextEventAtMs: nil)
             } else {
                 let next = events.first { $0.body.stream == w.stream && $0.seq > w.startedSeq }
                 commands[i] = CommandWindow(
                     commandId: w.commandId, stream: w.stream, startedSeq: w.startedSeq, startedAt: w.startedAt,
                     startedAtMs: w.startedAtMs, finishedSeq: nil, finishedAt: nil, finishedAtMs: nil, argv: w.argv,
-                    nextEventAtMs: next.flatMap { epochMilliseconds(rfc3339: $0.serverTime) })
+                    nextEventAtMs: next.flatMap { epochMilliseconds(rfc3339: $0.witnessedTime) })
             }
         }
         var seen = Set<String>()
@@ -705,11 +705,6 @@ extension Reconciliation.Report {
             ("matched", .array(matchedJSON)), ("notes", .array(notes.map(JSONValue.string))),
         ])
     }
-}
-
-extension VerifiedEvent {
-    /// The server's time of recording; the signed time for a source without it (a bundle).
-    fileprivate var serverTime: String { recordedAt ?? body.time }
 }
 
 private func obj(_ members: [(String, JSONValue)]) -> JSONValue {

@@ -207,6 +207,18 @@ enum Views {
 
     static func timing(_ s: TimingStatus) -> String { s.rawValue }
 
+    /// A timed event: its signed time and citation, and its recording time when that differs.
+    static func timed(_ t: TimedRef) -> String {
+        "\(t.time) (\(EventText.cite(t.ref)))" + (t.recordedAt == t.time ? "" : ", recorded \(t.recordedAt)")
+    }
+
+    /// An interval by the signed times, and by the recording times when that differs.
+    static func interval(_ claimed: Int64?, recorded: Int64?) -> String {
+        guard let claimed else { return "—" }
+        guard let recorded, recorded != claimed else { return EventText.duration(ms: claimed) }
+        return "\(EventText.duration(ms: claimed)) (recorded \(EventText.duration(ms: recorded)))"
+    }
+
     static func incident(_ i: IncidentReport) -> View {
         [
             "id": i.incidentID, "title": orDash(i.title), "trigger": orDash(i.trigger), "level": i.level.map(String.init) ?? "—",
@@ -222,28 +234,29 @@ enum Views {
             "id": p.id, "title": p.title, "actionPhase": p.actionPhase,
             "window":
                 "\(EventText.duration(ms: p.windowStartMs)) to \(p.windowEndMs.map { EventText.duration(ms: $0) } ?? "open end")",
-            "status": timing(p.status), "firstAction": p.firstAction.map { "\($0.time) (\(EventText.cite($0.ref)))" } ?? "—",
-            "after": p.firstActionAfterMs.map { EventText.duration(ms: $0) } ?? "—", "actions": String(p.actions.count),
+            "status": timing(p.status), "firstAction": p.firstAction.map(timed) ?? "—",
+            "after": interval(p.firstActionAfterMs, recorded: p.firstActionRecordedAfterMs), "actions": String(p.actions.count),
         ]
     }
 
     static func escalation(_ e: EscalationResult) -> View {
         [
             "level": String(e.level), "levelTitle": orDash(e.levelTitle),
-            "raised": "\(e.raised.time) (\(EventText.cite(e.raised.ref)))",
+            "raised": timed(e.raised),
             "target": e.targetMs.map { EventText.duration(ms: $0) } ?? "—",
-            "response": e.response.map { "\($0.time) (\(EventText.cite($0.ref)))" } ?? "—",
-            "after": e.responseAfterMs.map { EventText.duration(ms: $0) } ?? "—", "status": timing(e.status),
+            "response": e.response.map(timed) ?? "—",
+            "after": interval(e.responseAfterMs, recorded: e.responseRecordedAfterMs), "status": timing(e.status),
         ]
     }
 
     static func rollback(_ r: RollbackResult) -> View {
         [
-            "kind": r.kind, "method": orDash(r.method), "started": "\(r.started.time) (\(EventText.cite(r.started.ref)))",
-            "measuredFrom": orDash(r.measuredFrom), "after": r.afterMs.map { EventText.duration(ms: $0) } ?? "—",
-            "window": orDash(r.window), "within": r.withinWindow.map { $0 ? "yes" : "NO" } ?? "—",
-            "withinClass": r.withinWindow.map { $0 ? "met" : "missed" } ?? "not-evaluated",
-            "completed": r.completed.map { "\($0.time) (\(EventText.cite($0.ref)))" } ?? "—", "result": orDash(r.result),
+            "kind": r.kind, "method": orDash(r.method), "started": timed(r.started),
+            "measuredFrom": orDash(r.measuredFrom), "after": interval(r.afterMs, recorded: r.recordedAfterMs),
+            "window": orDash(r.window),
+            "within": r.recordedLate ? "claimed yes, recorded NO" : r.withinWindow.map { $0 ? "yes" : "NO" } ?? "—",
+            "withinClass": r.recordedLate ? "recorded-late" : r.withinWindow.map { $0 ? "met" : "missed" } ?? "not-evaluated",
+            "completed": r.completed.map(timed) ?? "—", "result": orDash(r.result),
         ]
     }
 

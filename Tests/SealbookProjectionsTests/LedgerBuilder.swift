@@ -11,6 +11,8 @@ struct LedgerBuilder {
     var streams: [String: (seq: Int64, hash: Digest32)] = [:]
     /// The time the next event gets; each event moves it on by one second.
     var now: Timestamp
+    /// How long after its signed time the server records the next event (its `recordedAt`).
+    var recordLagMs: Int64 = 0
     /// Actor → current key id.
     var keyOf: [String: String] = [:]
 
@@ -46,7 +48,7 @@ struct LedgerBuilder {
         let eventHash = SHA256.hash(Array("event \(seq)".utf8))
         chain = FormatV1.chainHash(seq: seq, previous: chain, eventHash: eventHash)
         streams[stream] = (position.seq + 1, eventHash)
-        let e = VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain, recordedAt: now.rfc3339)
+        let e = VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain, recordedAt: now.adding(milliseconds: recordLagMs).rfc3339)
         events.append(e)
         advance(seconds: 1)
         return e

@@ -226,7 +226,7 @@ struct TimingTests {
 
     // MARK: Rollback windows
 
-    func rollbackSession(kind: String, afterMs: Int64, result: String? = "success") -> (
+    func rollbackSession(kind: String, afterMs: Int64, result: String? = "success", recordLagMs: Int64 = 0) -> (
         events: [VerifiedEvent], migrationAt: Timestamp
     ) {
         customSession(
@@ -234,6 +234,7 @@ struct TimingTests {
             after: { s in
                 let m = s.b.events.last!.time
                 s.b.now = m.adding(milliseconds: afterMs)
+                s.b.recordLagMs = recordLagMs
                 s.add(
                     "rollback.started", ["kind": .string(kind), "method": "alembic-downgrade", "reason": "fees wrong"])
                 if let result {
@@ -333,5 +334,63 @@ struct TimingTests {
         #expect(at(24 * hour).freshness == .dueSoon)
         #expect(at(24 * hour + 1).freshness == .expired)
         #expect(at(24 * hour + 1).status == .pass)
+    }
+
+    // MARK: Claimed in time, recorded late
+
+    @Test("an immediate action and an escalation answer claimed at 4:00 but recorded at 6:00 are recorded-late: FAIL, never met")
+    func incidentRecordedLate() {
+        func run(lagMs: Int64) -> IncidentReport {
+            let e = incident { i in
+                i.b.recordLagMs = lagMs
+                i.action("immediate", afterMs: 4 * minute)
+                i.b.recordLagMs = 0
+            }
+            return evaluate(e, at: declared(e).adding(milliseconds: hour)).incident("INC-1")
+        }
+        let late = run(lagMs: 2 * minute)
+        #expect(late.phases[0].status == .recordedLate)
+        #expect(late.phases[0].firstActionAfterMs == 4 * minute && late.phases[0].firstActionRecordedAfterMs == 6 * minute)
+        #expect(late.phases[0].firstAction?.recordedAt != late.phases[0].firstAction?.time)
+        let phase = late.control("runbook.incident.immediate-actions")
+        #expect(phase.status == .fail && phase.exception?.kind == "recorded-late", "\(phase.reasons)")
+        #expect(late.escalations[0].status == .recordedLate && late.escalations[0].responseRecordedAfterMs == 6 * minute)
+        let esc = late.control("runbook.incident.escalation")
+        #expect(esc.status == .fail && esc.exception?.kind == "recorded-late", "\(esc.reasons)")
+        // Recorded 30 s after its signed time, still inside both windows: met.
+        let inTime = run(lagMs: 30_000)
+        #expect(inTime.phases[0].status == .met && inTime.escalations[0].status == .met)
+        #expect(inTime.control("runbook.incident.immediate-actions").status == .pass)
+    }
+
+    @Test("an immediate rollback claimed 4 minutes after the migration but recorded 6 minutes after it is recorded-late")
+    func rollbackRecordedLate() {
+        func control(lagMs: Int64) -> ControlResult {
+            let s = rollbackSession(kind: "immediate", afterMs: 4 * minute, recordLagMs: lagMs)
+            return evaluate(s.events, at: s.migrationAt.adding(milliseconds: hour)).session().control("runbook.rollback.window")
+        }
+        let late = control(lagMs: 2 * minute)
+        #expect(late.status == .fail && late.exception?.kind == "recorded-late", "\(late.reasons)")
+        #expect(late.reasons.contains { $0.contains("recorded") && $0.contains("outside") })
+        #expect(control(lagMs: 59_000).status == .pass)
+    }
+
+    @Test("an immediate validation claimed 20 minutes after the migration but recorded 35 minutes after it is recorded-late")
+    func validationRecordedLate() {
+        func control(lagMs: Int64) -> ControlResult {
+            let s = customSession(
+                before: { $0.approve() },
+                after: { s in
+                    s.b.now = s.b.events.last!.time.adding(milliseconds: 20 * minute)
+                    s.b.recordLagMs = lagMs
+                    s.validation("immediate", "validate-data")
+                    s.b.recordLagMs = 0
+                }, finish: false)
+            return evaluate(s.events, at: s.migrationAt.adding(milliseconds: hour)).session().control(
+                "runbook.validation.immediate")
+        }
+        let late = control(lagMs: 15 * minute)
+        #expect(late.status == .fail && late.exception?.kind == "recorded-late", "\(late.reasons)")
+        #expect(control(lagMs: 9 * minute).status == .pass)
     }
 }

@@ -32,6 +32,11 @@ public final class VerifiedEvent: Sendable {
         self.recordedAt = recordedAt
     }
 
+    /// When the event was on record: ``recordedAt`` when the source carries it, else the
+    /// signed `time` (which the append path holds to the server's clock within the ledger's
+    /// maximum skew). What a timeliness control takes as proof (docs/CONTROLS.md §5).
+    public var witnessedTime: String { recordedAt ?? body.time }
+
     /// The event's stream.
     public var stream: String { body.stream }
     /// The event's type.

@@ -97,6 +97,15 @@ struct Outcome {
         Outcome(status: .fail, evidence: evidence, reasons: [reason])
     }
     static func pending(_ reason: String) -> Outcome { Outcome(status: .pending, reasons: [reason]) }
+    /// Met by the signed times but not by the recording times (docs/CONTROLS.md §5): a FAIL with
+    /// a `recorded-late` exception, never a PASS.
+    static func recordedLate(_ evidence: [VerifiedEvent], _ reason: String) -> Outcome {
+        var o = Outcome.fail(evidence, reason)
+        o.exception = ControlException(
+            kind: "recorded-late", events: evidence.map(\.ref), settledBy: nil,
+            note: "claimed in time, recorded late: the ledger witnesses only the recording time")
+        return o
+    }
     static func notApplicable(_ reason: String) -> Outcome { Outcome(status: .notApplicable, reasons: [reason]) }
 }
 
@@ -106,6 +115,10 @@ struct ResolvedTiming {
     var hi: Int64?
     var windowStart: Timestamp?
     var windowEnd: Timestamp?
+    /// The window's end measured on recording times (the anchor's witnessed time + the
+    /// window's end): an event admitted by its signed time but recorded at or after this is
+    /// recorded late.
+    var recordedWindowEnd: Timestamp?
     /// An `after` or `within` anchor that has not happened: nothing can match yet.
     var unreached: String?
     /// A `before` anchor that has not happened.
@@ -119,6 +132,11 @@ struct ResolvedTiming {
         if let windowStart, e.time < windowStart { return false }
         if let windowEnd, e.time >= windowEnd { return false }
         return true
+    }
+
+    /// Whether an admitted event was also recorded before the window's end.
+    func recordedInTime(_ e: VerifiedEvent) -> Bool {
+        recordedWindowEnd.map { e.witnessed < $0 } ?? true
     }
 }
 
@@ -271,6 +289,7 @@ struct Evaluator {
                 r.lo = max(r.lo, e.seq)
                 r.windowStart = e.time.adding(milliseconds: w.fromMs)
                 r.windowEnd = w.toMs.map { e.time.adding(milliseconds: $0) }
+                r.recordedWindowEnd = w.toMs.map { e.witnessed.adding(milliseconds: $0) }
             } else {
                 r.unreached = r.unreached ?? w.anchor
             }
@@ -281,6 +300,14 @@ struct Evaluator {
         r.deadlinePassed = r.hi != nil || (r.windowEnd.map { asOf >= $0 } ?? false) || subject.closed
         r.text = words.isEmpty ? "in the \(subject.noun)" : words.joined(separator: ", ")
         return r
+    }
+
+    /// The verdict for events whose signed times lie in the window but that were recorded after
+    /// its end (``ResolvedTiming/recordedWindowEnd``).
+    func recordedLate(_ events: [VerifiedEvent], _ r: ResolvedTiming, _ what: String) -> Outcome {
+        let at = events.map { "seq \($0.seq) claimed \($0.body.time), recorded \($0.witnessedTime)" }.joined(separator: "; ")
+        return .recordedLate(
+            events, "\(what) \(r.text) by its signed time but recorded after the window closed at \(r.recordedWindowEnd?.rfc3339 ?? "?") (\(at))")
     }
 
     /// The verdict when nothing matched.
@@ -311,6 +338,7 @@ struct Evaluator {
             }
             let status = last.data["status"]?.stringValue ?? ""
             if accept.contains(status) {
+                if !r.recordedInTime(last) { return recordedLate([last], r, "checklist item \(item) recorded as \(status)") }
                 return .pass([last], "checklist item \(item) recorded as \(status) at seq \(last.seq)")
             }
             if status == "n/a" && allowNA {
@@ -324,7 +352,9 @@ struct Evaluator {
             let r = resolve(timing)
             let found = subject.events(ofType: f.type).filter { f.matches($0) && r.admits($0) }
             guard !found.isEmpty else { return nothingMatched(r, describe(f)) }
-            return .pass(found, "\(describe(f)) at seq \(seqs(found))")
+            let inTime = found.filter(r.recordedInTime)
+            guard !inTime.isEmpty else { return recordedLate(found, r, describe(f)) }
+            return .pass(inTime, "\(describe(f)) at seq \(seqs(inTime))")
 
         case .eventAbsent(let f, let timing):
             let r = resolve(timing)
@@ -427,6 +457,12 @@ struct Evaluator {
                     }
                     ?? "no \(p.actionPhase) action recorded in \(window)"
                 return .fail((inc.opened.map { [$0] } ?? []) + cited, "\(phase): \(why)")
+            case .recordedLate:
+                let first = cited.filter { $0.seq == p.firstAction?.ref.seq }
+                return .recordedLate(
+                    (inc.opened.map { [$0] } ?? []) + first,
+                    "\(phase): first \(p.actionPhase) action claimed \(DurationText.iso(milliseconds: p.firstActionAfterMs ?? 0)) after the declaration but recorded \(DurationText.iso(milliseconds: p.firstActionRecordedAfterMs ?? 0)) after it, outside \(window)"
+                )
             case .pending, .notEvaluated:
                 return .pending("\(phase): no \(p.actionPhase) action yet; the window \(window) is still open")
             }
@@ -445,6 +481,12 @@ struct Evaluator {
                         .pass(
                             raised + resp,
                             "level \(e.level) at seq \(e.raised.ref.seq): answered after \(DurationText.iso(milliseconds: e.responseAfterMs ?? 0)), target \(target)"
+                        ))
+                case .recordedLate:
+                    parts.append(
+                        .recordedLate(
+                            raised + resp,
+                            "level \(e.level) at seq \(e.raised.ref.seq): answer claimed after \(DurationText.iso(milliseconds: e.responseAfterMs ?? 0)) but recorded after \(DurationText.iso(milliseconds: e.responseRecordedAfterMs ?? 0)), target \(target)"
                         ))
                 case .missed:
                     let why =
@@ -478,14 +520,10 @@ struct Evaluator {
                 }
                 return .pass(assessment + notes, "notified at \(g.notifiedAt ?? "?"), \(clock)")
             case "recorded-late":
-                var o = Outcome.fail(
+                return .recordedLate(
                     assessment + notes,
                     "notification claimed at \(g.notifiedAt ?? "?") but recorded only at \(g.notificationRecordedAt ?? "?"), "
                         + "after the deadline (\(clock)): the claim is not proof of a timely notification")
-                o.exception = ControlException(
-                    kind: "recorded-late", events: notes.map(\.ref), settledBy: nil,
-                    note: "claimed in time, recorded late: the ledger witnesses only the recording time")
-                return o
             case "late-with-reasons":
                 var o = Outcome.pass(
                     assessment + notes, "notified late at \(g.notifiedAt ?? "?") (\(clock)), with reasons for the delay"
@@ -809,7 +847,14 @@ struct Evaluator {
             let at =
                 r.afterMs.map { "\(DurationText.iso(milliseconds: $0)) after \(r.measuredFrom ?? "")" }
                 ?? "with no migration to measure from"
-            if r.withinWindow == false {
+            if r.recordedLate {
+                let recorded = r.recordedAfterMs.map { DurationText.iso(milliseconds: $0) } ?? "?"
+                parts.append(
+                    .recordedLate(
+                        cited,
+                        "\(r.kind) rollback at seq \(r.started.ref.seq) claimed to start \(at) but recorded \(recorded) after \(r.measuredFrom ?? ""), outside \(r.window ?? "its window")"
+                    ))
+            } else if r.withinWindow == false {
                 parts.append(
                     .fail(
                         cited,

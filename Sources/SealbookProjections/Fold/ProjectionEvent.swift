@@ -2,10 +2,15 @@ public import SealbookCore
 internal import SealbookRunbook
 
 /// What projections read of a ``VerifiedEvent`` (the one event type of the verified path).
-/// Every time a projection compares is the body's signed `time`.
+/// Projections order and match events by the body's signed `time`; a control that proves
+/// timeliness also measures the ``witnessed`` time (docs/CONTROLS.md §5).
 extension VerifiedEvent {
     /// The body's signed time. A body that exists has a valid time (``EventBody`` checks it).
     var time: Timestamp { Timestamp(rfc3339: body.time) ?? Timestamp(milliseconds: 0) }
+
+    /// When the event was on record (``witnessedTime``: the server's `recordedAt`, else the
+    /// signed time).
+    var witnessed: Timestamp { Timestamp(rfc3339: witnessedTime) ?? time }
 
     var actor: String { body.actor }
     var data: JSONObject { body.data }

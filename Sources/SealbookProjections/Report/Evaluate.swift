@@ -145,7 +145,7 @@ extension LedgerProjection {
             incidentID: a.id, title: a.opened?.data["title"]?.stringValue,
             trigger: a.opened?.data["trigger"]?.stringValue,
             level: a.level, sessionStream: a.sessionStream, status: status,
-            declared: a.opened.map { TimedRef(ref: $0.ref, time: $0.body.time) }, timeline: timeline, phases: a.phases,
+            declared: a.opened.map(TimedRef.init), timeline: timeline, phases: a.phases,
             escalations: a.escalations, rollbacks: rollbacks, gdpr: a.gdpr,
             rootCause: a.events.last { $0.type == "incident.resolved" }?.data["rootCause"]?.stringValue,
             resolution: a.events.last { $0.type == "incident.resolved" }?.data["resolution"]?.stringValue,

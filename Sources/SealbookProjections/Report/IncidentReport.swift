@@ -12,10 +12,19 @@ internal import SealbookRunbook
 //   minutes after a level-2 escalation, or a notification exactly 72 hours after awareness,
 //   is in time. "Immediate" (PT0S) is read as the catalog's `immediateWithin` (PT1M).
 
-/// A timed event in a report.
+/// A timed event in a report: its signed (claimed) time and when it was on record.
 public struct TimedRef: Sendable, Equatable {
     public let ref: EvidenceRef
+    /// The body's signed time: what the signer claims.
     public let time: String
+    /// When the server recorded it (``VerifiedEvent/witnessedTime``): what the ledger witnesses.
+    public let recordedAt: String
+
+    init(_ e: VerifiedEvent) {
+        ref = e.ref
+        time = e.body.time
+        recordedAt = e.witnessedTime
+    }
 }
 
 /// One line of an incident's timeline.
@@ -29,9 +38,12 @@ public struct TimelineEntry: Sendable, Equatable {
     public let summary: String
 }
 
-/// `met`, `missed`, `pending` or `not-evaluated` (the runbook is unknown).
+/// `met`, `missed`, `pending`, `recorded-late` (met by the signed times, but the events were
+/// recorded further apart than the target: the claim is not proof) or `not-evaluated` (the
+/// runbook is unknown).
 public enum TimingStatus: String, Sendable {
     case met, missed, pending
+    case recordedLate = "recorded-late"
     case notEvaluated = "not-evaluated"
 }
 
@@ -49,6 +61,8 @@ public struct PhaseResult: Sendable, Equatable {
     /// The phase's earliest action and how long after the declaration it came.
     public let firstAction: TimedRef?
     public let firstActionAfterMs: Int64?
+    /// The same interval between the recording times.
+    public let firstActionRecordedAfterMs: Int64?
     public let actions: [EvidenceRef]
 }
 
@@ -62,6 +76,8 @@ public struct EscalationResult: Sendable, Equatable {
     /// The first incident action after the escalation.
     public let response: TimedRef?
     public let responseAfterMs: Int64?
+    /// The same interval between the recording times.
+    public let responseRecordedAfterMs: Int64?
     public let status: TimingStatus
 }
 
@@ -73,11 +89,16 @@ public struct RollbackResult: Sendable, Equatable {
     /// `migration-completed`, or `migration-started` when the migration never completed.
     public let measuredFrom: String?
     public let afterMs: Int64?
+    /// The same interval between the recording times.
+    public let recordedAfterMs: Int64?
     /// The window of the runbook path named by `kind`, e.g. `PT0S..<PT5M after migration-completed`.
     public let window: String?
-    /// Whether the start lies in the window (always true for a path without one); nil when it
-    /// cannot be told.
+    /// Whether the start lies in the window by the signed times (always true for a path
+    /// without one); nil when it cannot be told.
     public let withinWindow: Bool?
+    /// In the window by the signed times but not by the recording times: the claim is not
+    /// proof of a timely rollback.
+    public let recordedLate: Bool
     public let completed: TimedRef?
     public let result: String?
 }
@@ -206,10 +227,11 @@ struct IncidentAnalysis {
                 let endMs = phase.window.end.map { Int64($0.seconds) * 1_000 }
                 let elapsed = asOf.milliseconds(since: t0)
                 let firstAfter = first.map { $0.time.milliseconds(since: t0) }
+                let firstRecordedAfter = first.map { $0.witnessed.milliseconds(since: opened.witnessed) }
                 let status: TimingStatus
                 if let endMs {
                     if let firstAfter, firstAfter < endMs {
-                        status = .met
+                        status = (firstRecordedAfter ?? 0) < endMs ? .met : .recordedLate
                     } else if elapsed >= endMs || isClosed || firstAfter != nil {
                         status = .missed
                     } else {
@@ -222,8 +244,9 @@ struct IncidentAnalysis {
                     PhaseResult(
                         id: phase.id, title: phase.title, actionPhase: actionPhase, windowStartMs: startMs,
                         windowEndMs: endMs,
-                        status: status, firstAction: first.map { TimedRef(ref: $0.ref, time: $0.body.time) },
-                        firstActionAfterMs: firstAfter, actions: mine.map(\.ref)))
+                        status: status, firstAction: first.map(TimedRef.init),
+                        firstActionAfterMs: firstAfter, firstActionRecordedAfterMs: firstRecordedAfter,
+                        actions: mine.map(\.ref)))
             }
         }
         self.phases = phases
@@ -241,10 +264,11 @@ struct IncidentAnalysis {
             var target: Int64? = level.map { Int64($0.responseTime.seconds) * 1_000 }
             if target == 0 { target = policy.immediateWithinMs }
             let after = response.map { $0.time.milliseconds(since: raise.event.time) }
+            let recordedAfter = response.map { $0.witnessed.milliseconds(since: raise.event.witnessed) }
             let status: TimingStatus
             if let target {
                 if let after {
-                    status = after <= target ? .met : .missed
+                    status = after > target ? .missed : (recordedAfter ?? 0) <= target ? .met : .recordedLate
                 } else {
                     status = asOf.milliseconds(since: raise.event.time) > target || isClosed ? .missed : .pending
                 }
@@ -253,18 +277,12 @@ struct IncidentAnalysis {
             }
             return EscalationResult(
                 level: raise.level, levelTitle: level?.title,
-                raised: TimedRef(ref: raise.event.ref, time: raise.event.body.time), targetMs: target,
-                response: response.map { TimedRef(ref: $0.ref, time: $0.body.time) }, responseAfterMs: after,
+                raised: TimedRef(raise.event), targetMs: target,
+                response: response.map(TimedRef.init), responseAfterMs: after, responseRecordedAfterMs: recordedAfter,
                 status: status)
         }
 
         gdpr = Self.gdpr(events: events, deadlineMs: policy.gdprDeadlineMs, asOf: asOf)
-    }
-
-    /// When an event was on record: the server's `recordedAt` when the source carries it, else the
-    /// signed time (held to the server's clock within the ledger's skew by the append path).
-    static func witnessed(_ e: VerifiedEvent) -> Timestamp {
-        e.recordedAt.flatMap { Timestamp(rfc3339: $0) } ?? e.time
     }
 
     /// The Art. 33 clock: from the latest assessment's `awareAt` to the earliest `notifiedAt`;
@@ -288,7 +306,7 @@ struct IncidentAnalysis {
             status = "not-required"
         } else if let deadline {
             if let first {
-                let recorded = Self.witnessed(first.0)
+                let recorded = first.0.witnessed
                 status =
                     first.1 > deadline
                     ? (delayReason != nil ? "late-with-reasons" : "late")
@@ -305,7 +323,7 @@ struct IncidentAnalysis {
             notifications: notes.map(\.ref), authority: first?.0.data["authority"]?.stringValue,
             notifiedAt: first?.1.rfc3339,
             notifiedAfterMs: first.flatMap { f in aware.map { f.1.milliseconds(since: $0) } },
-            notificationRecordedAt: first.map { Self.witnessed($0.0).rfc3339 },
+            notificationRecordedAt: first.map { $0.0.witnessed.rfc3339 },
             delayReason: delayReason, nature: has("nature"), contactPoint: has("dpoContact"),
             consequences: has("consequences"),
             measures: has("measures"),
@@ -330,7 +348,9 @@ enum RollbackAnalysis {
             let done = events.first { $0.type == "rollback.completed" && $0.seq > s.seq && $0.seq < nextSeq }
             let path = runbook?.rollbackPath(kind)
             let after = anchor.map { s.time.milliseconds(since: $0.time) }
+            let recordedAfter = anchor.map { s.witnessed.milliseconds(since: $0.witnessed) }
             var within: Bool?
+            var recordedLate = false
             if let path {
                 if let w = path.window {
                     if let after {
@@ -338,14 +358,18 @@ enum RollbackAnalysis {
                             after >= Int64(w.start.seconds) * 1_000
                             && (w.end.map { after < Int64($0.seconds) * 1_000 } ?? true)
                     }
+                    // Only the end of the window is a deadline to prove.
+                    if within == true, let end = w.end, let recordedAfter {
+                        recordedLate = recordedAfter >= Int64(end.seconds) * 1_000
+                    }
                 } else {
                     within = true
                 }
             }
             return RollbackResult(
-                kind: kind, method: s.data["method"]?.stringValue, started: TimedRef(ref: s.ref, time: s.body.time),
-                measuredFrom: anchorName, afterMs: after, window: path?.window?.description, withinWindow: within,
-                completed: done.map { TimedRef(ref: $0.ref, time: $0.body.time) },
+                kind: kind, method: s.data["method"]?.stringValue, started: TimedRef(s),
+                measuredFrom: anchorName, afterMs: after, recordedAfterMs: recordedAfter, window: path?.window?.description,
+                withinWindow: within, recordedLate: recordedLate, completed: done.map(TimedRef.init),
                 result: done?.data["result"]?.stringValue)
         }
     }
@@ -355,7 +379,10 @@ enum RollbackAnalysis {
 
 extension TimedRef {
     var json: JSONValue {
-        J.obj([("seq", J.int(ref.seq)), ("eventHash", .string(ref.eventHash.hex)), ("time", .string(time))])
+        J.obj([
+            ("seq", J.int(ref.seq)), ("eventHash", .string(ref.eventHash.hex)), ("time", .string(time)),
+            ("recordedAt", .string(recordedAt)),
+        ])
     }
 }
 
@@ -381,7 +408,8 @@ extension PhaseResult {
                 )
             ),
             ("status", .string(status.rawValue)), ("firstAction", firstAction?.json ?? .null),
-            ("firstActionAfterMs", J.opt(firstActionAfterMs)), ("actions", J.refs(actions)),
+            ("firstActionAfterMs", J.opt(firstActionAfterMs)),
+            ("firstActionRecordedAfterMs", J.opt(firstActionRecordedAfterMs)), ("actions", J.refs(actions)),
         ])
     }
 }
@@ -393,7 +421,8 @@ extension EscalationResult {
             ("targetMs", J.opt(targetMs)),
             ("target", J.opt(targetMs.map { DurationText.iso(milliseconds: $0) })),
             ("response", response?.json ?? .null),
-            ("responseAfterMs", J.opt(responseAfterMs)), ("status", .string(status.rawValue)),
+            ("responseAfterMs", J.opt(responseAfterMs)), ("responseRecordedAfterMs", J.opt(responseRecordedAfterMs)),
+            ("status", .string(status.rawValue)),
         ])
     }
 }
@@ -403,7 +432,8 @@ extension RollbackResult {
         J.obj([
             ("kind", .string(kind)), ("method", J.opt(method)), ("started", started.json),
             ("measuredFrom", J.opt(measuredFrom)),
-            ("afterMs", J.opt(afterMs)), ("window", J.opt(window)), ("withinWindow", J.opt(withinWindow)),
+            ("afterMs", J.opt(afterMs)), ("recordedAfterMs", J.opt(recordedAfterMs)), ("window", J.opt(window)),
+            ("withinWindow", J.opt(withinWindow)), ("recordedLate", .bool(recordedLate)),
             ("completed", completed?.json ?? .null), ("result", J.opt(result)),
         ])
     }
