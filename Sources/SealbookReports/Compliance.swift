@@ -7,6 +7,11 @@ struct PopulationEntry: Sendable {
     let session: SessionReport
     /// The session's opening time (its first event's when it has no `session.opened`).
     let start: Timestamp
+    /// When the opening event was recorded (``VerifiedEvent/witnessedTime``).
+    let recorded: Timestamp
+    /// Nil when both times lie in the period; `recorded-outside-period` (signed in it, recorded
+    /// outside it) or `signed-outside-period` (recorded in it, signed outside it).
+    let periodFlag: String?
     /// The event that opened it (its first event).
     let first: VerifiedEvent?
     let incidents: [String]
@@ -80,12 +85,19 @@ struct ComplianceContent: Sendable {
             let start =
                 s.state.openedAt.flatMap { Timestamp(rfc3339: $0) } ?? Timestamp(rfc3339: first.body.time)
                 ?? Timestamp(milliseconds: 0)
-            guard inPeriod(start) else { continue }
+            // In the period by its signed opening time or by when that was recorded: a session
+            // signed in January but recorded in December is in December's population, flagged.
+            let recorded = Timestamp(rfc3339: first.witnessedTime) ?? start
+            let signedIn = inPeriod(start)
+            let recordedIn = inPeriod(recorded)
+            guard signedIn || recordedIn else { continue }
+            let flag: String? = signedIn == recordedIn ? nil : signedIn ? "recorded-outside-period" : "signed-outside-period"
             let incidents = ev.report.incidents.filter { $0.sessionStream == s.stream }.map(\.incidentID)
             let controls = s.controls.filter { selection.includes($0.framework) }
             population.append(
                 PopulationEntry(
-                    session: s, start: start, first: first, incidents: incidents, controls: controls,
+                    session: s, start: start, recorded: recorded, periodFlag: flag, first: first, incidents: incidents,
+                    controls: controls,
                     exceptionCount: controls.filter { exceptionKind($0) != nil }.count))
         }
         population.sort { ($0.start, $0.session.stream) < ($1.start, $1.session.stream) }

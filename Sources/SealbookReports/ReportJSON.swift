@@ -88,7 +88,8 @@ extension ComplianceContent {
                 return JB.obj([
                     ("sessionId", .string(s.sessionID)), ("stream", .string(s.stream)), ("migrationId", JB.str(s.migrationID)),
                     ("environment", JB.str(s.environment)), ("changeTicket", JB.str(s.changeTicket)),
-                    ("start", .string(p.start.rfc3339)),
+                    ("start", .string(p.start.rfc3339)), ("recordedAt", .string(p.recorded.rfc3339)),
+                    ("periodFlag", JB.str(p.periodFlag)),
                     ("opened", JB.ref(s.state.opened ?? p.first.map { EvidenceRef(seq: $0.seq, eventHash: $0.eventHash) })),
                     ("requester", JB.str(s.state.requester)), ("outcome", JB.str(s.state.outcome)),
                     ("alembicFrom", JB.str(s.state.alembicFrom)), ("alembicTo", JB.str(s.state.alembicTo)),

@@ -310,7 +310,12 @@ enum Views {
                 let k = counts(p.controls)
                 return [
                     "n": String(n + 1), "sessionId": s.sessionID, "migrationId": orDash(s.migrationID),
-                    "environment": orDash(s.environment), "changeTicket": orDash(s.changeTicket), "start": p.start.rfc3339,
+                    "environment": orDash(s.environment), "changeTicket": orDash(s.changeTicket),
+                    "start": p.start.rfc3339
+                        + (p.periodFlag == "recorded-outside-period"
+                            ? " (recorded \(p.recorded.rfc3339), outside the period)"
+                            : p.periodFlag == "signed-outside-period"
+                                ? " (signed outside the period; recorded \(p.recorded.rfc3339), in it)" : ""),
                     "requester": orDash(s.state.requester), "outcome": s.state.outcome ?? "open",
                     "revisions": "\(s.state.alembicFrom ?? "(empty)") → \(s.state.alembicTo ?? "?")",
                     "emergency": s.state.override != nil,

@@ -13,6 +13,8 @@ struct DemoLedger {
     private var chain: Digest32 = .zero
     private var streams: [String: (seq: Int64, hash: Digest32)] = [:]
     var now: Timestamp
+    /// When set, each event is recorded (`recordedAt`) this long after its signed time.
+    var recordLagMs: Int64?
     let ledger = "fingood-demo"
     let runbook = Runbook.builtIn
 
@@ -37,7 +39,10 @@ struct DemoLedger {
         let eventHash = SHA256.hash(Array("demo event \(seq)".utf8))
         chain = FormatV1.chainHash(seq: seq, previous: chain, eventHash: eventHash)
         streams[stream] = (position.seq + 1, eventHash)
-        entries.append(VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chain))
+        entries.append(
+            VerifiedEvent(
+                seq: seq, body: body, eventHash: eventHash, chainHash: chain,
+                recordedAt: recordLagMs.map { now.adding(milliseconds: $0).rfc3339 }))
         now = now.adding(milliseconds: seconds * 1_000)
         return seq
     }

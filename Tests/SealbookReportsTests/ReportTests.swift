@@ -304,6 +304,41 @@ struct ReportTests {
         }
     }
 
+    @Test("compliance: a session signed in January but recorded in December is in December's population, flagged, and in January's, flagged the other way")
+    func periodByRecordingTime() throws {
+        var l = DemoLedger(start: "2026-01-15T09:00:00.000Z")
+        l.keys()
+        let lag = Timestamp(rfc3339: "2026-12-03T09:00:00.000Z")!.milliseconds(since: l.now)
+        l.recordLagMs = lag
+        l.open("late.000001", migration: "0009_backdated", from: "0008", to: "0009", ticket: "CHG-9")
+        func population(_ from: String, _ to: String) throws -> [JSONValue] {
+            let r = try JSONParser.parse(
+                try renderer.render(try Report.compliance(framework: .all, from: from, to: to, snapshot: l.snapshot()), as: .json))
+            return r["population"]?.arrayValue ?? []
+        }
+        let december = try population("2026-12-01", "2026-12-31")
+        #expect(december.count == 1 && december.first?["periodFlag"] == "signed-outside-period", "\(december)")
+        #expect(december.first?["recordedAt"]?.stringValue?.hasPrefix("2026-12-03") == true)
+        #expect(december.first?["start"]?.stringValue?.hasPrefix("2026-01-15") == true)
+        let january = try population("2026-01-01", "2026-01-31")
+        #expect(january.count == 1 && january.first?["periodFlag"] == "recorded-outside-period")
+        #expect(try population("2026-06-01", "2026-06-30").isEmpty)
+        let md = String(
+            decoding: try renderer.render(
+                try Report.compliance(framework: .all, from: "2026-12-01", to: "2026-12-31", snapshot: l.snapshot()), as: .md),
+            as: UTF8.self)
+        #expect(md.contains("signed outside the period; recorded 2026-12-03"))
+        // Recorded as signed, the flag is gone.
+        var honest = DemoLedger(start: "2026-12-02T09:00:00.000Z")
+        honest.keys()
+        honest.recordLagMs = 40
+        honest.open("ok.000001", migration: "0009_ok", from: "0008", to: "0009", ticket: "CHG-9")
+        let r = try JSONParser.parse(
+            try renderer.render(
+                try Report.compliance(framework: .all, from: "2026-12-01", to: "2026-12-31", snapshot: honest.snapshot()), as: .json))
+        #expect(r["population"]?.arrayValue?.first?["periodFlag"] == .null)
+    }
+
     @Test("compliance: the population is every session opened in the period; exceptions list every fail, pending and deviation")
     func compliance() throws {
         let s = demo.snapshot()
