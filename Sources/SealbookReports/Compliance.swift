@@ -34,6 +34,24 @@ struct ExceptionEntry: Sendable {
     let json: JSONValue
 }
 
+/// One cause of exceptions across the period: the same missing or failing record, however many
+/// controls cite it and however many changes it touches (docs/REPORTS.md, "Exceptions by cause").
+struct ExceptionCause: Sendable {
+    /// The reason, as the controls give it, without the control id prefix and with every
+    /// `seq N` written `seq …` (so one cause reads the same in every session).
+    let cause: String
+    /// The highest severity among the exceptions it groups.
+    var severity: ControlSeverity
+    /// Exception kinds (`fail`, `pending`, …), in order of first appearance.
+    var kinds: [String] = []
+    /// The sessions and incidents it touches, in order of first appearance.
+    var subjects: [(kind: String, id: String)] = []
+    /// The controls that cite it, in order of first appearance.
+    var controls: [String] = []
+    /// The exception rows it accounts for.
+    var exceptions = 0
+}
+
 /// One control's results across the period.
 struct ControlTally: Sendable {
     let id: String
@@ -73,6 +91,8 @@ struct ComplianceContent: Sendable {
     let population: [PopulationEntry]
     let frameworks: [FrameworkTally]
     let exceptions: [ExceptionEntry]
+    /// The exceptions grouped by cause: highest severity first, then the most subjects.
+    let causes: [ExceptionCause]
     let incidents: [PeriodIncident]
 
     /// Sessions whose opening lies in `[from, to)`, sorted by opening time then stream.
@@ -162,7 +182,96 @@ struct ComplianceContent: Sendable {
         }
         return ComplianceContent(
             selection: selection, from: from, to: to, population: population, frameworks: frameworks, exceptions: exceptions,
-            incidents: incidents)
+            causes: causes(of: exceptions, catalog: ev.catalog), incidents: incidents)
+    }
+
+    /// Groups exceptions by cause: one missing record is one cause, whichever controls cite it.
+    static func causes(of exceptions: [ExceptionEntry], catalog: ControlCatalog) -> [ExceptionCause] {
+        var byCause: [String: ExceptionCause] = [:]
+        var order: [String] = []
+        for e in exceptions {
+            var severity = catalog.control(e.control.id)?.severity ?? .medium
+            if e.control.exception?.kind == "recorded-late" { severity = .high }
+            for text in causeTexts(e) {
+                if byCause[text] == nil {
+                    byCause[text] = ExceptionCause(cause: text, severity: severity)
+                    order.append(text)
+                }
+                var c = byCause[text]!
+                c.severity = min(c.severity, severity)
+                if !c.kinds.contains(e.kind) { c.kinds.append(e.kind) }
+                if !c.subjects.contains(where: { $0.kind == e.subjectKind && $0.id == e.subject }) {
+                    c.subjects.append((e.subjectKind, e.subject))
+                }
+                if !c.controls.contains(e.control.id) { c.controls.append(e.control.id) }
+                c.exceptions += 1
+                byCause[text] = c
+            }
+        }
+        let first = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        return order.map { byCause[$0]! }.sorted {
+            ($0.severity, -$0.subjects.count, first[$0.cause]!) < ($1.severity, -$1.subjects.count, first[$1.cause]!)
+        }
+    }
+
+    /// The causes one exception stands for.
+    static func causeTexts(_ e: ExceptionEntry) -> [String] {
+        let c = e.control
+        switch e.kind {
+        case "deviation":
+            return ["\(c.exception?.kind ?? "deviation"): \(c.title)"]
+        case "evidence-expired", "evidence-missing":
+            return ["\(e.kind): \(c.title)"]
+        default:
+            if c.exception?.kind == "recorded-late" { return ["claimed in time, recorded late: \(c.title)"] }
+            var out: [String] = []
+            for r in c.reasons {
+                let text = normalizedCause(r)
+                if !out.contains(text) { out.append(text) }
+            }
+            return out.isEmpty ? [c.title] : out
+        }
+    }
+
+    /// A reason without its leading control ids (`sox.audit-trail: …`) and with the numbers
+    /// after each `seq ` replaced by `…`.
+    static func normalizedCause(_ reason: String) -> String {
+        var s = Substring(reason)
+        // Leading "<control id>: " prefixes (dotted lower-case ids).
+        while let colon = s.range(of: ": "),
+            s[..<colon.lowerBound].contains("."),
+            s[..<colon.lowerBound].allSatisfy({ $0.isLowercase || $0.isNumber || $0 == "." || $0 == "-" })
+        {
+            s = s[colon.upperBound...]
+        }
+        var out = ""
+        var rest = s
+        while let r = rest.range(of: "seq ") {
+            out += rest[..<r.upperBound]
+            let after = rest[r.upperBound...]
+            var i = after.startIndex
+            func digits() -> Bool {
+                let from = i
+                while i < after.endIndex, after[i].isNumber { i = after.index(after: i) }
+                return i > from
+            }
+            guard digits() else {
+                rest = after
+                continue
+            }
+            // More numbers after ", ": `seq 12, 14, 19`.
+            while after[i...].hasPrefix(", ") {
+                let save = i
+                i = after.index(i, offsetBy: 2)
+                if !digits() {
+                    i = save
+                    break
+                }
+            }
+            out += "…"
+            rest = after[i...]
+        }
+        return out + rest
     }
 
     /// Why a result is an exception, or nil when it is not one.

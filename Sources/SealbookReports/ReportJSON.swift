@@ -157,6 +157,18 @@ extension ComplianceContent {
                     })
             ),
             (
+                "exceptionCauses",
+                .array(
+                    causes.map { k in
+                        JB.obj([
+                            ("cause", .string(k.cause)), ("severity", .string(k.severity.rawValue)),
+                            ("kinds", JB.strings(k.kinds)),
+                            ("subjects", .array(k.subjects.map { JB.obj([("subject", .string($0.kind)), ("id", .string($0.id))]) })),
+                            ("controls", JB.strings(k.controls)), ("exceptions", JB.int(k.exceptions)),
+                        ])
+                    })
+            ),
+            (
                 "periodIncidents",
                 .array(
                     incidents.map { i in

@@ -287,7 +287,18 @@ enum Views {
         totals["population"] = String(c.population.count)
         totals["incidents"] = String(c.incidents.count)
         totals["exceptions"] = String(c.exceptions.count)
+        totals["causes"] = String(c.causes.count)
         return [
+            "causes": c.causes.map { k in
+                let shown = k.subjects.prefix(10).map { "\($0.kind) \($0.id)" }.joined(separator: ", ")
+                return [
+                    "severity": k.severity.rawValue, "cause": k.cause, "kinds": k.kinds.joined(separator: ", "),
+                    "subjectCount": String(k.subjects.count),
+                    "subjects": shown + (k.subjects.count > 10 ? " and \(k.subjects.count - 10) more" : ""),
+                    "controls": k.controls.joined(separator: ", "), "exceptions": String(k.exceptions),
+                ] as View
+            },
+            "hasCauses": !c.causes.isEmpty,
             "period": ["from": c.from.rfc3339, "to": c.to.rfc3339, "framework": c.selection.label] as View,
             "summary": totals, "populationSHA256": c.populationSHA256,
             "matrix": c.frameworks.map { f in

@@ -339,6 +339,48 @@ struct ReportTests {
         #expect(r["population"]?.arrayValue?.first?["periodFlag"] == .null)
     }
 
+    @Test("compliance: exceptions are grouped by cause with a severity; 40 changes missing the same records give the causes of one, not 40 times the lines")
+    func exceptionCauses() throws {
+        func causes(_ sessions: Int) throws -> (causes: [JSONValue], exceptions: [JSONValue]) {
+            var l = DemoLedger(start: "2026-12-02T09:00:00.000Z")
+            l.keys()
+            for i in 0..<sessions {
+                l.open(String(format: "m%03d.000001", i), migration: "0009_x", from: "0008", to: "0009", ticket: "CHG-\(i)")
+                l.prepare(String(format: "m%03d.000001", i), migration: "0009_x", revision: "0009", approve: false, items: false)
+            }
+            let r = try JSONParser.parse(
+                try renderer.render(
+                    try Report.compliance(framework: .all, from: "2026-12-01", to: "2026-12-31", snapshot: l.snapshot()),
+                    as: .json))
+            return (r["exceptionCauses"]?.arrayValue ?? [], r["exceptions"]?.arrayValue ?? [])
+        }
+        let one = try causes(1)
+        let many = try causes(40)
+        #expect(!one.causes.isEmpty && one.causes.count < one.exceptions.count, "one cause per missing record, not per control")
+        #expect(many.exceptions.count == 40 * one.exceptions.count)
+        #expect(many.causes.count == one.causes.count, "the same causes, each touching 40 changes")
+        #expect(many.causes.allSatisfy { $0["subjects"]?.arrayValue?.count == 40 })
+        // Every exception's control is under some cause; severities run high, medium, low.
+        let cited = Set(many.causes.flatMap { $0["controls"]!.arrayValue!.map { $0.stringValue! } })
+        #expect(many.exceptions.allSatisfy { cited.contains($0["control"]!["id"]!.stringValue!) })
+        let rank = ["high": 0, "medium": 1, "low": 2]
+        let order = many.causes.map { rank[$0["severity"]!.stringValue!]! }
+        #expect(order == order.sorted() && order.first == 0, "\(order)")
+        // A missing approval is high, a missing document low.
+        let approval = many.causes.first { $0["controls"]!.arrayValue!.contains("sox.change.approval") }
+        #expect(approval?["severity"] == "high", "\(String(describing: approval))")
+        #expect(
+            many.causes.contains {
+                $0["severity"] == "low" && $0["controls"]!.arrayValue!.allSatisfy { $0.stringValue!.hasPrefix("runbook.doc.") || $0 == "runbook.success.documentation-complete" || $0 == "sox.change.approval-record" || $0.stringValue!.hasPrefix("runbook.pre.") }
+            })
+        // Cause texts name no seq and no control-id prefix.
+        #expect(many.causes.allSatisfy { c in
+            let t = c["cause"]!.stringValue!
+            return t.range(of: #"seq [0-9]"#, options: .regularExpression) == nil
+                && t.range(of: #"^[a-z0-9-]+\.[a-z0-9.-]+: "#, options: .regularExpression) == nil
+        })
+    }
+
     @Test("compliance: the population is every session opened in the period; exceptions list every fail, pending and deviation")
     func compliance() throws {
         let s = demo.snapshot()

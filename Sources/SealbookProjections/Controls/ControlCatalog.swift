@@ -40,6 +40,9 @@ public struct Control: Sendable, Equatable {
     public let scope: ControlScope
     /// Whether a failure is shown with the session's emergency override, when there is one.
     public let overridable: Bool
+    /// How much an exception of this control weighs (docs/CONTROLS.md §3): a missing approval
+    /// is not a missing document.
+    public let severity: ControlSeverity
     /// The control's JSON as written in its file (for reports that publish the rule logic).
     public let source: JSONValue
 
@@ -49,6 +52,18 @@ public struct Control: Sendable, Equatable {
 
     public static func == (a: Control, b: Control) -> Bool {
         a.id == b.id && a.source == b.source && a.framework == b.framework
+    }
+}
+
+/// How much a control's exception weighs: `high` (the change was not authorised or not
+/// separated, personal or card data at risk, a deadline not proven), `medium` (the default: a
+/// procedure step not shown) or `low` (a document or a notice missing).
+public enum ControlSeverity: String, Sendable, Comparable, CaseIterable {
+    case high, medium, low
+
+    /// `high` sorts first.
+    public static func < (a: ControlSeverity, b: ControlSeverity) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 }
 
@@ -214,7 +229,7 @@ public struct ControlCatalog: Sendable {
                 c,
                 [
                     "id", "title", "description", "references", "covers", "scope", "appliesWhen", "rule", "freshness",
-                    "overridable",
+                    "overridable", "severity",
                 ],
                 at: path)
             let id = p.string(c, "id", at: path)
@@ -253,12 +268,21 @@ public struct ControlCatalog: Sendable {
                     p.fail("\(path).overridable", "must be true or false")
                 }
             }
+            var severity = ControlSeverity.medium
+            if let sv = c["severity"] {
+                if let v = sv.stringValue.flatMap(ControlSeverity.init(rawValue:)) {
+                    severity = v
+                } else {
+                    p.fail("\(path).severity", "must be high, medium or low")
+                }
+            }
             problems += p.problems
             guard p.problems.isEmpty, let id, let title, let references, let rule, let framework else { continue }
             out.append(
                 Control(
                     id: id, title: title, description: description, framework: framework, references: references,
-                    covers: covers, scope: scope, overridable: overridable, source: item, appliesWhen: applies,
+                    covers: covers, scope: scope, overridable: overridable, severity: severity, source: item,
+                    appliesWhen: applies,
                     rule: rule,
                     freshness: freshness))
         }
