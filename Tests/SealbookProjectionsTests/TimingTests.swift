@@ -393,4 +393,21 @@ struct TimingTests {
         #expect(late.status == .fail && late.exception?.kind == "recorded-late", "\(late.reasons)")
         #expect(control(lagMs: 9 * minute).status == .pass)
     }
+
+    @Test("before its window opens a phase is not-yet-due, and a validation window that has not opened is pending as not yet due")
+    func notYetDue() {
+        let e = incident { _ in }
+        let r = evaluate(e, at: declared(e).adding(milliseconds: minute)).incident("INC-1")
+        #expect(r.phases.map(\.status) == [.pending, .notYetDue, .notYetDue], "\(r.phases.map(\.status))")
+        let c = r.control("runbook.incident.assessment")
+        #expect(c.status == .pending && c.reasons.contains { $0.contains("not yet due") }, "\(c.reasons)")
+        // At 5 minutes the assessment window is open: pending, no longer "not yet due".
+        let open = evaluate(e, at: declared(e).adding(milliseconds: 5 * minute)).incident("INC-1")
+        #expect(open.phases[1].status == .pending)
+
+        let s = customSession(before: { $0.approve() }, after: { _ in }, finish: false)
+        let v = evaluate(s.events, at: s.migrationAt.adding(milliseconds: 10 * minute)).session().control(
+            "runbook.validation.extended")
+        #expect(v.status == .pending && v.reasons.contains { $0.contains("not yet due") }, "\(v.reasons)")
+    }
 }

@@ -320,6 +320,10 @@ struct Evaluator {
             return .notApplicable("the \(subject.noun) closed without \(b)")
         }
         if r.deadlinePassed { return .fail([], "no \(what) \(r.text)") }
+        if let start = r.windowStart { clock?.note(start) }
+        if let start = r.windowStart, asOf < start {
+            return .pending("not yet due: the window \(r.text) opens at \(start.rfc3339)")
+        }
         return .pending("no \(what) yet (\(r.text))")
     }
 
@@ -463,6 +467,8 @@ struct Evaluator {
                     (inc.opened.map { [$0] } ?? []) + first,
                     "\(phase): first \(p.actionPhase) action claimed \(DurationText.iso(milliseconds: p.firstActionAfterMs ?? 0)) after the declaration but recorded \(DurationText.iso(milliseconds: p.firstActionRecordedAfterMs ?? 0)) after it, outside \(window)"
                 )
+            case .notYetDue:
+                return .pending("\(phase): not yet due; the window \(window) has not opened")
             case .pending, .notEvaluated:
                 return .pending("\(phase): no \(p.actionPhase) action yet; the window \(window) is still open")
             }
@@ -494,7 +500,7 @@ struct Evaluator {
                         ?? "no response recorded"
                     parts.append(
                         .fail(raised + resp, "level \(e.level) at seq \(e.raised.ref.seq): \(why), target \(target)"))
-                case .pending:
+                case .pending, .notYetDue:
                     parts.append(
                         .pending("level \(e.level) at seq \(e.raised.ref.seq): no response yet, target \(target)"))
                 case .notEvaluated:

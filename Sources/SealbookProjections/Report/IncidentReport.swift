@@ -38,11 +38,12 @@ public struct TimelineEntry: Sendable, Equatable {
     public let summary: String
 }
 
-/// `met`, `missed`, `pending`, `recorded-late` (met by the signed times, but the events were
-/// recorded further apart than the target: the claim is not proof) or `not-evaluated` (the
-/// runbook is unknown).
+/// `met`, `missed`, `pending`, `not-yet-due` (no action, and the phase's window has not opened
+/// at `as_of`), `recorded-late` (met by the signed times, but the events were recorded further
+/// apart than the target: the claim is not proof) or `not-evaluated` (the runbook is unknown).
 public enum TimingStatus: String, Sendable {
     case met, missed, pending
+    case notYetDue = "not-yet-due"
     case recordedLate = "recorded-late"
     case notEvaluated = "not-evaluated"
 }
@@ -235,10 +236,10 @@ struct IncidentAnalysis {
                     } else if elapsed >= endMs || isClosed || firstAfter != nil {
                         status = .missed
                     } else {
-                        status = .pending
+                        status = elapsed < startMs ? .notYetDue : .pending
                     }
                 } else {
-                    status = first != nil ? .met : isClosed ? .missed : .pending
+                    status = first != nil ? .met : isClosed ? .missed : elapsed < startMs ? .notYetDue : .pending
                 }
                 phases.append(
                     PhaseResult(
