@@ -200,20 +200,14 @@ struct DemoLedger {
         l.add(
             "session/" + a, "monitoring.observation", ci,
             ["metric": "db_latency_ms", "value": "4.2", "unit": "ms", "window": "PT5M"])
-        for kind in ["execution-log", "validation-results", "post-execution-state"] {
-            l.add(
-                "session/" + a, "documentation.recorded", alice,
-                [
-                    "kind": .string(kind), "sha256": digest(kind + a), "sizeBytes": 4096,
-                    "location": .string("docs/0002/\(kind).txt"),
-                ])
+        for check in ["compliance-validation", "audit-trail-completeness"] {
+            l.add("session/" + a, "validation.recorded", ci, ["phase": "immediate", "check": .string(check), "result": "pass"])
         }
-        l.add(
-            "session/" + a, "session.closed", alice,
-            [
-                "outcome": "success", "alembicCurrent": "0002_add_fee_index",
-                "summary": "0002_add_fee_index applied; immediate validation passed",
-            ])
+        // The compliance checklists (SOX, PCI DSS, GDPR), signed off after the migration.
+        for item in l.runbook.compliance.flatMap(\.items) {
+            l.add("session/" + a, "checklist.item.recorded", alice, ["item": .string(item.id), "status": "pass"])
+        }
+        // Session A stays open for its later validations (after session C below).
 
         // B: 0003_split_balance_columns fails its data validation, is rolled back, incident L2.
         let b = sessionB
@@ -343,6 +337,26 @@ struct DemoLedger {
             [
                 "outcome": "aborted", "alembicCurrent": "0002_add_fee_index",
                 "summary": "refused by the production gate: nothing recorded",
+            ])
+        // A, later: extended validation in its window (30 min to 4 h after the migration),
+        // long-term monitoring after 4 h, the remaining documents, and the close.
+        l.at("2026-03-02T13:30:00.000Z")
+        l.add("session/" + a, "validation.recorded", ci, ["phase": "extended", "check": "performance-monitoring", "result": "pass"])
+        l.at("2026-03-02T14:45:00.000Z")
+        l.add("session/" + a, "validation.recorded", ci, ["phase": "long-term", "check": "performance-monitoring", "result": "pass"])
+        for kind in ["execution-log", "validation-results", "issues-encountered", "post-execution-state"] {
+            l.add(
+                "session/" + a, "documentation.recorded", alice,
+                [
+                    "kind": .string(kind), "sha256": digest(kind + a), "sizeBytes": 4096,
+                    "location": .string("docs/0002/\(kind).txt"),
+                ])
+        }
+        l.add(
+            "session/" + a, "session.closed", alice,
+            [
+                "outcome": "success", "alembicCurrent": "0002_add_fee_index",
+                "summary": "0002_add_fee_index applied; immediate, extended and long-term validation passed",
             ])
         return l
     }

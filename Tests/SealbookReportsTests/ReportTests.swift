@@ -423,9 +423,11 @@ struct ReportTests {
 
     @Test("as-of is explicit: a later as-of ages pending windows into failures; the default is the last signed time")
     func asOf() throws {
-        // The log up to just before session A closed: its later validation windows are open.
-        let close = demo.entries.first { $0.body.stream == "session/" + DemoLedger.sessionA && $0.body.type == "session.closed" }!
-        let s = demo.snapshot(through: close.seq - 1)
+        // The log up to just before session A's extended validation: its later windows are open.
+        let extended = demo.entries.first {
+            $0.body.stream == "session/" + DemoLedger.sessionA && $0.body.data["phase"]?.stringValue == "extended"
+        }!
+        let s = demo.snapshot(through: extended.seq - 1)
         let now = try Report.session(DemoLedger.sessionA, snapshot: s)
         let later = try Report.session(DemoLedger.sessionA, snapshot: s, asOf: "2026-03-09T00:00:00Z")
         #expect(now.asOf == s.defaultAsOf)
