@@ -73,6 +73,37 @@ public struct CommandExecution {
             && !target.contains("@") && !target.contains(":")
     }
 
+    /// The revisions `alembic heads` lists, run as the command would be (same program, options,
+    /// directory and environment), or why it could not tell.
+    static func alembicHeads(argv: [String], cwd: String, environment: [String: String]) -> Result<[String], HeadsFailure> {
+        guard let heads = AlembicInvocation.headsArgv(argv) else { return .failure(HeadsFailure("not an alembic command line")) }
+        let path = NSTemporaryDirectory() + "sealbook-heads-\(getpid())-\(Hex.encode(secureRandomBytes(6)))"
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+            let out = FileHandle(forWritingAtPath: path), let null = FileHandle(forWritingAtPath: "/dev/null")
+        else { return .failure(HeadsFailure("no temporary file for its output")) }
+        defer {
+            try? out.close()
+            try? null.close()
+            unlink(path)
+        }
+        let runner = CommandRunner(argv: heads, cwd: cwd, environment: environment, recordedVariables: [])
+        do {
+            let r = try runner.run(stdout: out, stderr: null)
+            guard r.exitCode == 0 else {
+                return .failure(HeadsFailure("`\(heads.joined(separator: " "))` exited with \(r.shellExitCode)"))
+            }
+        } catch {
+            return .failure(HeadsFailure("`\(heads.joined(separator: " "))` could not start: \(error)"))
+        }
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return .success(AlembicOutput.currentRevisions(in: text))
+    }
+
+    struct HeadsFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+
     public init(ledger: Ledger, key: KeyFile) {
         self.ledger = ledger
         self.key = key
@@ -113,6 +144,25 @@ public struct CommandExecution {
                 let declared = session.state.alembicTo, target != declared
             {
                 missing.append("the upgrade targets revision \(target), but the session declares (and approvals name) \(declared)")
+            }
+            // `upgrade head` is resolved before it runs: alembic's heads must be exactly the
+            // declared revision, or the upgrade would go past (or beside) the approval.
+            if let a = start.alembic, a.action == .upgrade, !a.sqlOnly, a.target == "head",
+                let declared = session.state.alembicTo
+            {
+                switch Self.alembicHeads(argv: request.argv, cwd: request.cwd, environment: environment) {
+                case .success(let heads) where heads == [declared]:
+                    break
+                case .success(let heads) where heads.isEmpty:
+                    missing.append("`head` could not be resolved: alembic heads listed no revision (the session declares \(declared))")
+                case .success(let heads) where heads.count > 1:
+                    missing.append(
+                        "`head` is ambiguous: alembic heads lists \(heads.joined(separator: ", ")); the session declares (and approvals name) \(declared)")
+                case .success(let heads):
+                    missing.append("`upgrade head` would go to \(heads[0]), but the session declares (and approvals name) \(declared)")
+                case .failure(let why):
+                    missing.append("`head` could not be resolved before the upgrade: \(why)")
+                }
             }
             if !missing.isEmpty {
                 guard let justification = request.overrideJustification else {

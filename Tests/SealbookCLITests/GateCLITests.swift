@@ -135,6 +135,50 @@ struct GateCLITests {
         #expect(why.contains("supersedes the denial at seq \(denialSeq)"))
     }
 
+    @Test("upgrade head is resolved before it runs: a head past the approved revision, two heads or no answer are refused and recorded; the approved head runs")
+    func headResolved() throws {
+        let l = try CLILedger()
+        defer { l.cleanup() }
+        let (bob, _, _, env) = try Self.twoApprovers(l)
+        for item in try criticalItems() {
+            #expect(try l.run(["check", item, "--status", "pass"] + measuredValue(item), env: env).status == 0)
+        }
+        #expect(try l.run(["approve", "--comment", "CAB approved", "--key", bob], env: env).status == 0)
+        let bin = env["PATH"]!.split(separator: ":").first.map(String.init)!
+        let marker = l.dir.file("upgraded")
+        func alembic(heads: String, headsExit: Int = 0) throws {
+            let script = """
+                #!/bin/sh
+                case "$1" in
+                  heads) printf '\(heads)'; exit \(headsExit) ;;
+                  upgrade) touch '\(marker)'; echo "INFO  [alembic.runtime.migration] Running upgrade 1975ea83b712 -> ae1027a6acf, add fee index" >&2 ;;
+                esac
+                exit 0
+                """
+            try script.write(toFile: bin + "/alembic", atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/alembic")
+        }
+        for (heads, exit, why) in [
+            ("0f9e8d7c6b5a (head)\\n", 0, "would go to 0f9e8d7c6b5a"),
+            ("ae1027a6acf (head)\\nbb11cc22dd33 (head)\\n", 0, "ambiguous"),
+            ("", 0, "listed no revision"),
+            ("", 1, "could not be resolved"),
+        ] {
+            try alembic(heads: heads, headsExit: exit)
+            let before = try l.headSeq()
+            let r = try l.run(["run", "--step", "migration-execution", "--", "alembic", "upgrade", "head"], env: env)
+            #expect(r.status == 82 && r.stderr.contains(why), "\(why): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: marker), "the refused upgrade ran")
+            #expect(try l.headSeq() == before + 1)
+            let last = try Self.lastEvent(l)
+            #expect(last.type == "gate.refused", "\(last.type)")
+        }
+        try alembic(heads: "ae1027a6acf (head)\\n")
+        let ok = try l.run(["run", "--step", "migration-execution", "--", "alembic", "upgrade", "head"], env: env)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        #expect(FileManager.default.fileExists(atPath: marker))
+    }
+
     @Test("a denial that no approval supersedes makes the approval control FAIL although another approver granted")
     func standingDenialFails() throws {
         let l = try CLILedger()

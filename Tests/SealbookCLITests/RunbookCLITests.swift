@@ -24,7 +24,8 @@ extension CLILedger {
         return try json(r)["session"]!.stringValue!
     }
 
-    /// A fake `alembic` on PATH that prints what Alembic prints for an upgrade (or fails).
+    /// A fake `alembic` on PATH that prints what Alembic prints for an upgrade (or fails); its
+    /// only head is ae1027a6acf, the revision `openSession` declares.
     func fakeAlembic(exitCode: Int = 0) throws -> [String: String] {
         let bin = dir.file("bin")
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
@@ -34,6 +35,7 @@ extension CLILedger {
               upgrade) echo "INFO  [alembic.runtime.migration] Running upgrade 1975ea83b712 -> ae1027a6acf, add fee index" >&2 ;;
               downgrade) echo "INFO  [alembic.runtime.migration] Running downgrade ae1027a6acf -> 1975ea83b712, add fee index" >&2 ;;
               current) echo "ae1027a6acf (head)" ;;
+              heads) echo "ae1027a6acf (head)"; exit 0 ;;
             esac
             exit \(exitCode)
             """

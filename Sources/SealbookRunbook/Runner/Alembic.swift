@@ -54,41 +54,8 @@ public struct AlembicInvocation: Sendable, Equatable {
     /// - Returns: nil for anything else: another program, another alembic subcommand
     ///   (`stamp`, `revision`, `heads`, …), or `--help`/`--version`, which run nothing.
     public static func parse(argv: [String]) -> AlembicInvocation? {
-        guard let program = argv.first else { return nil }
-        let name = program.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? program
-        var index: Int
-        if name == "alembic" {
-            index = 1
-        } else if isPythonInterpreter(name) {
-            guard let afterModule = indexAfterAlembicModule(argv) else { return nil }
-            index = afterModule
-        } else {
-            return nil
-        }
-
-        // alembic's own options, before the subcommand.
-        var subcommand: String?
-        while index < argv.count {
-            let argument = argv[index]
-            if ["-c", "--config", "-n", "--name", "-x"].contains(argument) {
-                index += 2
-            } else if argument.hasPrefix("--config=") || argument.hasPrefix("--name=") {
-                index += 1
-            } else if !argument.hasPrefix("--"),
-                argument.hasPrefix("-c") || argument.hasPrefix("-n") || argument.hasPrefix("-x")
-            {
-                index += 1  // -cFILE, -nNAME, -xkey=val
-            } else if ["-h", "--help", "--version"].contains(argument) {
-                return nil
-            } else if argument.hasPrefix("-") {
-                index += 1  // --raiseerr, -q, --quiet, or an option of a later alembic
-            } else {
-                subcommand = argument
-                index += 1
-                break
-            }
-        }
-        guard let subcommand, let action = Action(rawValue: subcommand) else { return nil }
+        guard let (subcommand, at) = subcommandPosition(argv), let action = Action(rawValue: subcommand) else { return nil }
+        var index = at + 1
 
         // The subcommand's arguments: options may come before or after the revision.
         let valueOptions: Set<String> =
@@ -133,6 +100,51 @@ public struct AlembicInvocation: Sendable, Equatable {
         case .history:
             return AlembicInvocation(action: action, target: revisionRange, sqlOnly: false)
         }
+    }
+
+    /// `argv` with its subcommand and what follows replaced by `heads`: the same program,
+    /// interpreter and global options (`-c FILE`, `-n NAME`, `-x ARG`), asking alembic which
+    /// revisions `head` stands for. Nil when `argv` is not an alembic command line.
+    public static func headsArgv(_ argv: [String]) -> [String]? {
+        guard let (_, at) = subcommandPosition(argv) else { return nil }
+        return Array(argv[..<at]) + ["heads"]
+    }
+
+    /// The subcommand and its index in `argv`, after the program (`alembic`, or a Python
+    /// interpreter's `-m alembic`) and alembic's global options; nil for another program, for
+    /// `--help`/`--version`, or when no subcommand is given.
+    private static func subcommandPosition(_ argv: [String]) -> (name: String, index: Int)? {
+        guard let program = argv.first else { return nil }
+        let name = program.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? program
+        var index: Int
+        if name == "alembic" {
+            index = 1
+        } else if isPythonInterpreter(name) {
+            guard let afterModule = indexAfterAlembicModule(argv) else { return nil }
+            index = afterModule
+        } else {
+            return nil
+        }
+        // alembic's own options, before the subcommand.
+        while index < argv.count {
+            let argument = argv[index]
+            if ["-c", "--config", "-n", "--name", "-x"].contains(argument) {
+                index += 2
+            } else if argument.hasPrefix("--config=") || argument.hasPrefix("--name=") {
+                index += 1
+            } else if !argument.hasPrefix("--"),
+                argument.hasPrefix("-c") || argument.hasPrefix("-n") || argument.hasPrefix("-x")
+            {
+                index += 1  // -cFILE, -nNAME, -xkey=val
+            } else if ["-h", "--help", "--version"].contains(argument) {
+                return nil
+            } else if argument.hasPrefix("-") {
+                index += 1  // --raiseerr, -q, --quiet, or an option of a later alembic
+            } else {
+                return (argument, index)
+            }
+        }
+        return nil
     }
 
     /// `python`, `python3`, `python3.12`.
