@@ -156,6 +156,9 @@ enum Views {
             "runbookKnown": r.runbookKnown,
             "openedAt": orDash(st.openedAt), "requester": orDash(st.requester), "outcome": st.outcome ?? "open (not closed)",
             "alembicFrom": orDash(st.alembicFrom), "alembicTo": orDash(st.alembicTo), "alembicCurrent": orDash(st.alembicCurrent),
+            "approvedRevisions": st.approvedRevisions.isEmpty ? "none" : st.approvedRevisions.joined(separator: ", "),
+            "appliedRevisions": st.appliedRevisions.isEmpty ? "none" : st.appliedRevisions.joined(separator: ", "),
+            "revisionsDiffer": !st.appliedRevisions.allSatisfy { st.approvedRevisions.contains($0) },
             "executors": st.executors.isEmpty ? "—" : st.executors.joined(separator: ", "), "eventCount": String(st.eventCount),
             "lastSeq": String(st.lastSeq), "emergency": st.override != nil,
             "overrideCite": st.override.map(EventText.cite) ?? "—", "openedCite": st.opened.map(EventText.cite) ?? "—",
@@ -328,7 +331,10 @@ enum Views {
                             : p.periodFlag == "signed-outside-period"
                                 ? " (signed outside the period; recorded \(p.recorded.rfc3339), in it)" : ""),
                     "requester": orDash(s.state.requester), "outcome": s.state.outcome ?? "open",
-                    "revisions": "\(s.state.alembicFrom ?? "(empty)") → \(s.state.alembicTo ?? "?")",
+                    "revisions": "\(s.state.alembicFrom ?? "(empty)") → \(s.state.alembicTo ?? "?"); approved "
+                        + (s.state.approvedRevisions.isEmpty ? "none" : s.state.approvedRevisions.joined(separator: ", "))
+                        + "; applied "
+                        + (s.state.appliedRevisions.isEmpty ? "none" : s.state.appliedRevisions.joined(separator: ", ")),
                     "emergency": s.state.override != nil,
                     "emergencyText": s.state.override.map { "yes, \(EventText.cite($0))" } ?? "no",
                     "incidents": p.incidents.isEmpty ? "—" : p.incidents.joined(separator: ", "), "pass": k["pass"]!,

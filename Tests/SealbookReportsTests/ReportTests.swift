@@ -381,6 +381,23 @@ struct ReportTests {
         })
     }
 
+    @Test("a session report shows declared, approved and applied revisions side by side, and flags an upgrade past the approval")
+    func revisionsSideBySide() throws {
+        var l = DemoLedger(start: "2026-12-02T09:00:00.000Z")
+        l.keys()
+        let id = "past.000001"
+        l.open(id, migration: "0010_add_limits", from: "0009", to: "0010_add_limits", ticket: "CHG-10")
+        l.prepare(id, migration: "0010_add_limits", revision: "0010_add_limits")
+        l.command(id, "c1", ["alembic", "upgrade", "head"], step: "migration-execution")
+        l.add("session/" + id, "migration.applied", DemoLedger.alice, ["fromRevision": "0009", "toRevision": "0010_add_limits", "commandId": "c1"])
+        l.add("session/" + id, "migration.applied", DemoLedger.alice, ["fromRevision": "0010_add_limits", "toRevision": "0011_drop_fees", "commandId": "c1"])
+        let report = try Report.session(id, snapshot: l.snapshot())
+        let state = try JSONParser.parse(report.canonicalJSON())["session"]!["state"]!
+        #expect(state["approvedRevisions"] == ["0010_add_limits"] && state["appliedRevisions"] == ["0010_add_limits", "0011_drop_fees"])
+        let md = String(decoding: try renderer.render(report, as: .md), as: UTF8.self)
+        #expect(md.contains("| Revisions | declared 0010_add_limits; approved 0010_add_limits; applied 0010_add_limits, 0011_drop_fees (**applied beyond the approval**) |"), "\(md.prefix(1500))")
+    }
+
     @Test("compliance: the population is every session opened in the period; exceptions list every fail, pending and deviation")
     func compliance() throws {
         let s = demo.snapshot()

@@ -272,6 +272,7 @@ public struct SessionFold: Sendable {
             opened: a[Anchor.sessionOpened]?.ref, openedAt: a[Anchor.sessionOpened]?.body.time,
             requester: a[Anchor.sessionOpened]?.actor, closed: a[Anchor.sessionClosed]?.ref, outcome: state.outcome,
             alembicFrom: state.alembicFrom, alembicTo: state.alembicTo, alembicCurrent: state.alembicCurrent,
+            approvedRevisions: state.approvedRevisions, appliedRevisions: state.appliedRevisions,
             migrationStarted: a[Anchor.migrationStarted]?.ref, migrationCompleted: a[Anchor.migrationCompleted]?.ref,
             override: a[Anchor.overrideRecorded]?.ref, executors: executorActors.sorted(), eventCount: events.count,
             lastSeq: events.last?.seq ?? 0, afterClose: afterClose)

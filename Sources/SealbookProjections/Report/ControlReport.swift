@@ -93,6 +93,10 @@ public struct SessionSummary: Sendable, Equatable {
     public let alembicFrom: String?
     public let alembicTo: String?
     public let alembicCurrent: String?
+    /// What the session's approvals name and what `migration.applied` reached, beside the
+    /// declared ``alembicTo``.
+    public let approvedRevisions: [String]
+    public let appliedRevisions: [String]
     public let migrationStarted: EvidenceRef?
     public let migrationCompleted: EvidenceRef?
     public let override: EvidenceRef?
@@ -266,7 +270,8 @@ extension SessionSummary {
             ("opened", J.ref(opened)), ("openedAt", J.opt(openedAt)), ("requester", J.opt(requester)),
             ("closed", J.ref(closed)),
             ("outcome", J.opt(outcome)), ("alembicFrom", J.opt(alembicFrom)), ("alembicTo", J.opt(alembicTo)),
-            ("alembicCurrent", J.opt(alembicCurrent)), ("migrationStarted", J.ref(migrationStarted)),
+            ("alembicCurrent", J.opt(alembicCurrent)), ("approvedRevisions", J.strings(approvedRevisions)),
+            ("appliedRevisions", J.strings(appliedRevisions)), ("migrationStarted", J.ref(migrationStarted)),
             ("migrationCompleted", J.ref(migrationCompleted)), ("override", J.ref(override)),
             ("executors", J.strings(executors)), ("eventCount", J.int(eventCount)), ("lastSeq", J.int(lastSeq)),
             (

@@ -115,6 +115,7 @@ extension LedgerProjection {
             opened: a[Anchor.sessionOpened]?.ref, openedAt: a[Anchor.sessionOpened]?.body.time,
             requester: a[Anchor.sessionOpened]?.actor, closed: a[Anchor.sessionClosed]?.ref, outcome: state.outcome,
             alembicFrom: state.alembicFrom, alembicTo: state.alembicTo, alembicCurrent: state.alembicCurrent,
+            approvedRevisions: state.approvedRevisions, appliedRevisions: state.appliedRevisions,
             migrationStarted: a[Anchor.migrationStarted]?.ref, migrationCompleted: a[Anchor.migrationCompleted]?.ref,
             override: a[Anchor.overrideRecorded]?.ref, executors: subject.executorActors.sorted(),
             eventCount: events.count,

@@ -24,6 +24,8 @@ public struct SessionState: Sendable {
         public let reason: String?
         /// For a grant: the seq of the denial it overrules (`supersedes.denialSeq`).
         public let supersedes: Int64?
+        /// The revision it names (`approves.revision`), if any.
+        public var revision: String? = nil
     }
 
     public struct Command: Sendable {
@@ -73,6 +75,21 @@ public struct SessionState: Sendable {
     public private(set) var eventCount = 0
     public private(set) var lastSeq: Int64 = 0
     public private(set) var lastEventAt: String?
+
+    /// The revisions the session's grants name (`approves.revision`), in order, without repeats:
+    /// what was approved, beside ``alembicTo`` (declared) and ``appliedRevisions``.
+    public var approvedRevisions: [String] {
+        var out: [String] = []
+        for a in approvals where a.granted { if let r = a.revision, !out.contains(r) { out.append(r) } }
+        return out
+    }
+
+    /// The revisions `migration.applied` events moved the schema to, in order, without repeats.
+    public var appliedRevisions: [String] {
+        var out: [String] = []
+        for m in migrations where m.applied { if let r = m.to, !out.contains(r) { out.append(r) } }
+        return out
+    }
 
     public init() {}
 
@@ -127,7 +144,8 @@ public struct SessionState: Sendable {
             approvals.append(
                 Approval(
                     seq: seq, actor: body.actor, key: body.key, granted: body.type == "approval.granted",
-                    scope: s("scope") ?? "", reason: s("reason"), supersedes: d["supersedes"]?["denialSeq"]?.int64Value))
+                    scope: s("scope") ?? "", reason: s("reason"), supersedes: d["supersedes"]?["denialSeq"]?.int64Value,
+                    revision: d["approves"]?["revision"]?.stringValue))
         case "command.started":
             guard let id = s("commandId") else { return }
             let argv = d["argv"]?.arrayValue?.compactMap(\.stringValue) ?? []
