@@ -499,7 +499,9 @@ sb backup record --backup-id "state-${SESSION_B##*.}" --method pg_dump --locatio
 sb incident action "$INCIDENT" --phase immediate --action "preserved the post-migration state for investigation" \
     --details "pg_dump state-${SESSION_B##*.}, sha256 $(sha256 "$STATE_DUMP")" --key "$K_CAROL"
 sb gdpr assess --incident "$INCIDENT" --aware-at "$AWARE_AT" --risk none \
-    --measures "no personal data involved: balances of pseudonymous accounts; rolled back" --key "$K_CAROL"
+    --measures "no personal data involved: balances of pseudonymous accounts; rolled back" \
+    --justification "only pseudonymous owner_ref values and balances were affected; no name, contact or card data; no row left the database, and the rollback restored them" \
+    --key "$K_CAROL"
 
 ELAPSED=$(($(date +%s) - MIGRATED_AT))
 KIND=immediate

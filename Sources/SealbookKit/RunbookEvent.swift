@@ -33,7 +33,7 @@ public enum RunbookEvent: Sendable {
     case incidentClosed(incidentID: String, lessonsLearned: String?)
     case breachAssessed(
         incidentID: String, awareAt: String, risk: BreachRisk, categories: [String], approxSubjects: Int64?,
-        likelyConsequences: String?, measures: String?)
+        likelyConsequences: String?, measures: String?, justification: String? = nil)
     case authorityNotified(
         incidentID: String, authority: String, notifiedAt: String, nature: String, dpoContact: String, consequences: String,
         measures: String, delayReason: String?)
@@ -153,12 +153,13 @@ public enum RunbookEvent: Sendable {
             return members([("incidentId", .string(id)), ("rootCause", .string(rootCause)), ("resolution", .string(resolution))])
         case .incidentClosed(let id, let lessons):
             return members([("incidentId", .string(id)), ("lessonsLearned", string(lessons))])
-        case .breachAssessed(let id, let awareAt, let risk, let categories, let subjects, let consequences, let measures):
+        case .breachAssessed(
+            let id, let awareAt, let risk, let categories, let subjects, let consequences, let measures, let justification):
             return members([
                 ("incidentId", .string(id)), ("awareAt", .string(awareAt)), ("risk", .string(risk.rawValue)),
                 ("categories", categories.isEmpty ? nil : .array(categories.map(JSONValue.string))),
                 ("approxSubjects", subjects.map(int)), ("likelyConsequences", string(consequences)),
-                ("measures", string(measures)),
+                ("measures", string(measures)), ("justification", string(justification)),
             ])
         case .authorityNotified(let id, let authority, let notifiedAt, let nature, let dpo, let consequences, let measures, let delay):
             return members([

@@ -148,7 +148,8 @@ struct GDPR: ParsableCommand {
             abstract: "Record the breach risk assessment, with the time of awareness (the 72-hour clock starts there).",
             discussion: """
                 Example:
-                  sealbook gdpr assess --incident INC-20240115-1a2b3c --aware-at 2024-01-15T22:41:00.000Z --risk none
+                  sealbook gdpr assess --incident INC-20240115-1a2b3c --aware-at 2024-01-15T22:41:00.000Z --risk none \\
+                    --justification "pseudonymous references only; the mapping table was not touched"
                 """)
         @Option(help: ArgumentHelp("Incident id.", valueName: "id")) var incident: String
         @Option(name: .customLong("aware-at"), help: ArgumentHelp("When the controller became aware (RFC 3339 UTC ms).", valueName: "time"))
@@ -158,6 +159,11 @@ struct GDPR: ParsableCommand {
         @Option(name: .customLong("approx-subjects"), help: ArgumentHelp("Approximate number of data subjects.", valueName: "n")) var approxSubjects: Int64?
         @Option(help: ArgumentHelp("Likely consequences.", valueName: "text")) var consequences: String?
         @Option(help: ArgumentHelp("Measures taken or proposed.", valueName: "text")) var measures: String?
+        @Option(
+            help: ArgumentHelp(
+                "Why the breach is unlikely to result in a risk (what a --risk none assessment must give, Art. 33(1)).",
+                valueName: "text"))
+        var justification: String?
         @OptionGroup var key: KeyOption
         @OptionGroup var database: DatabaseOptions
         @OptionGroup var output: OutputOptions
@@ -165,7 +171,7 @@ struct GDPR: ParsableCommand {
         func event() throws -> RunbookEvent {
             .breachAssessed(
                 incidentID: incident, awareAt: awareAt, risk: risk, categories: categories, approxSubjects: approxSubjects,
-                likelyConsequences: consequences, measures: measures)
+                likelyConsequences: consequences, measures: measures, justification: justification)
         }
     }
 

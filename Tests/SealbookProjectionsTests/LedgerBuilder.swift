@@ -339,8 +339,9 @@ struct IncidentScript {
             ["fromLevel": .number(JSONNumber(level - 1)), "toLevel": .number(JSONNumber(level)), "reason": "worse"])
     }
 
-    mutating func assess(risk: String, awareAt: Timestamp, full: Bool = true) {
+    mutating func assess(risk: String, awareAt: Timestamp, full: Bool = true, justification: String? = nil) {
         var d: JSONObject = ["awareAt": .string(awareAt.rfc3339), "risk": .string(risk)]
+        if let justification { d["justification"] = .string(justification) }
         if full {
             d["categories"] = ["customers"]
             d["approxSubjects"] = 1200

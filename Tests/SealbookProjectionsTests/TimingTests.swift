@@ -183,7 +183,9 @@ struct TimingTests {
 
     @Test("risk none: no notification is required; the control is not applicable")
     func gdprNotRequired() {
-        let e = incident { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false) }
+        let e = incident {
+            $0.assess(risk: "none", awareAt: $0.declaredAt, full: false, justification: "pseudonymised, key not affected")
+        }
         let r = evaluate(e, at: declared(e).adding(milliseconds: 100 * hour)).incident("INC-1")
         #expect(r.gdpr.status == "not-required")
         #expect(r.control("gdpr.authority-notification").status == .notApplicable)
@@ -409,5 +411,22 @@ struct TimingTests {
         let v = evaluate(s.events, at: s.migrationAt.adding(milliseconds: 10 * minute)).session().control(
             "runbook.validation.extended")
         #expect(v.status == .pending && v.reasons.contains { $0.contains("not yet due") }, "\(v.reasons)")
+    }
+
+    @Test("a breach assessment passes only with what Art. 33 asks: a justification for risk none, the Art. 33(3) contents for a risk")
+    func breachAssessmentContents() {
+        func status(_ build: @escaping (inout IncidentScript) -> Void) -> ControlStatus {
+            let e = incident { i in
+                build(&i)
+                i.add("incident.closed", ["lessonsLearned": "x"])
+            }
+            return evaluate(e, at: declared(e).adding(milliseconds: 100 * hour)).incident("INC-1").control(
+                "gdpr.breach-assessment"
+            ).status
+        }
+        #expect(status { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false) } == .fail, "risk none with no justification")
+        #expect(status { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false, justification: "pseudonymised only") } == .pass)
+        #expect(status { $0.assess(risk: "risk", awareAt: $0.declaredAt, full: false) } == .fail, "a risk without the Art. 33(3) contents")
+        #expect(status { $0.assess(risk: "high", awareAt: $0.declaredAt) } == .pass)
     }
 }

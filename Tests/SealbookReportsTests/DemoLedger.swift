@@ -266,6 +266,7 @@ struct DemoLedger {
                 "categories": ["account balances"], "approxSubjects": 0,
                 "likelyConsequences": "none: no balance left the database and none was shown to a customer",
                 "measures": "rollback to 0002 before any statement ran",
+                "justification": "pseudonymous balances only; no row left the database and the rollback restored them",
             ])
         l.at("2026-03-02T11:34:00.000Z")
         l.add(
