@@ -387,6 +387,9 @@ prepare() {
     say "   step 1, pre-execution validation"
     in_demo sb run --step pre-execution-validation -- python migrations/test_migrations.py --validate-data
     sb validate --phase pre --check validate-data --result pass --details "matches the 0001 baseline"
+    say "   pre-execution state: the revision the database is at, captured as a document"
+    sb run --step pre-execution-validation -- "${ALEMBIC[@]}" current >"$DOCS/pre-execution-state.txt"
+    sb doc add --kind pre-execution-state --file "$DOCS/pre-execution-state.txt" --title "Pre-execution state: $mig" </dev/null
 
     say "   step 2, environment preparation (the runbook's variables are recorded by sealbook run)"
     export ENVIRONMENT=production BACKUP_VERIFIED=true
