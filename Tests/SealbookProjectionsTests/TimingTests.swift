@@ -429,4 +429,24 @@ struct TimingTests {
         #expect(status { $0.assess(risk: "risk", awareAt: $0.declaredAt, full: false) } == .fail, "a risk without the Art. 33(3) contents")
         #expect(status { $0.assess(risk: "high", awareAt: $0.declaredAt) } == .pass)
     }
+
+    @Test("a failed result of the check a rule asks to pass is cited first, also when the control passes another way or fails for another reason")
+    func failuresCitedFirst() {
+        let s = customSession(
+            before: { $0.approve() },
+            after: { s in
+                s.b.now = s.b.events.last!.time.adding(milliseconds: minute)
+                s.validation("immediate", "validate-data", "fail")
+                s.validation("post-rollback", "validate-data", "pass")
+            }, finish: false)
+        let failed = s.events.first { $0.body.data["result"]?.stringValue == "fail" }!
+        let r = evaluate(s.events, at: s.migrationAt.adding(milliseconds: hour)).session()
+        let immediate = r.control("runbook.validation.immediate")
+        #expect(immediate.status == .fail && immediate.evidence.first?.seq == failed.seq, "\(immediate.evidence)")
+        #expect(immediate.reasons.first?.hasPrefix("also on record: validation.recorded (phase=immediate, result=fail)") == true)
+        // sox.change.data-integrity reaches its after-migration validation through the post-rollback
+        // check; the failed immediate one is still its first evidence.
+        let integrity = r.control("sox.change.data-integrity")
+        #expect(integrity.evidence.first?.seq == failed.seq, "\(integrity.evidence)")
+    }
 }

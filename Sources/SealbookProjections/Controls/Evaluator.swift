@@ -89,6 +89,12 @@ struct Outcome {
     var proofs: [VerifiedEvent] = []
     var reasons: [String] = []
     var exception: ControlException?
+    /// Failed results of what the rule asks to pass (e.g. `validation.recorded` with `result`
+    /// `fail` where the rule asks for `pass`), in its window: cited first, whatever the status,
+    /// so that a pass reached another way still shows the failure (docs/CONTROLS.md §2).
+    var failures: [VerifiedEvent] = []
+    /// The sentence naming ``failures``.
+    var failureNotes: [String] = []
 
     static func pass(_ proofs: [VerifiedEvent], _ reason: String) -> Outcome {
         Outcome(status: .pass, evidence: proofs, proofs: proofs, reasons: [reason])
@@ -197,8 +203,10 @@ struct Evaluator {
             o.exception = overrideException(
                 ov, retrospective: retrospectiveApproval(after: ov, scope: retrospectiveScope))
         }
+        // Failed results first, then the rest, each in seq order, each event once.
         var seen = Set<Int64>()
-        let evidence = o.evidence.sorted { $0.seq < $1.seq }.filter { seen.insert($0.seq).inserted }.map(\.ref)
+        let evidence = (o.failures.sorted { $0.seq < $1.seq } + o.evidence.sorted { $0.seq < $1.seq })
+            .filter { seen.insert($0.seq).inserted }.map(\.ref)
         return ControlResult(
             id: c.id, title: c.title, framework: c.framework, references: c.references, covers: c.covers,
             status: o.status,
@@ -355,10 +363,23 @@ struct Evaluator {
         case .eventExists(let f, let timing):
             let r = resolve(timing)
             let found = subject.events(ofType: f.type).filter { f.matches($0) && r.admits($0) }
-            guard !found.isEmpty else { return nothingMatched(r, describe(f)) }
-            let inTime = found.filter(r.recordedInTime)
-            guard !inTime.isEmpty else { return recordedLate(found, r, describe(f)) }
-            return .pass(inTime, "\(describe(f)) at seq \(seqs(inTime))")
+            var o: Outcome
+            if found.isEmpty {
+                o = nothingMatched(r, describe(f))
+            } else {
+                let inTime = found.filter(r.recordedInTime)
+                o = inTime.isEmpty ? recordedLate(found, r, describe(f)) : .pass(inTime, "\(describe(f)) at seq \(seqs(inTime))")
+            }
+            // The failed results of the same check in the same window, cited too.
+            if let failed = f.failedCounterpart {
+                let events = subject.events(ofType: failed.type).filter { failed.matches($0) && r.admits($0) }
+                if !events.isEmpty {
+                    o.failures = events
+                    o.failureNotes = ["also on record: \(describe(failed)) at seq \(seqs(events))"]
+                    o.reasons = o.failureNotes + o.reasons
+                }
+            }
+            return o
 
         case .eventAbsent(let f, let timing):
             let r = resolve(timing)
@@ -426,7 +447,15 @@ struct Evaluator {
         case .any(let rules):
             let parts = rules.map { evaluate($0) }
             let passing = parts.filter { $0.status == .pass }
-            if !passing.isEmpty { return merge(passing, status: .pass) }
+            if !passing.isEmpty {
+                // Passed one way: the failures met on the other ways are still cited, first.
+                var o = merge(passing, status: .pass)
+                for p in parts where p.status != .pass {
+                    o.failures += p.failures
+                    o.reasons = p.failureNotes + o.reasons
+                }
+                return o
+            }
             if parts.contains(where: { $0.status == .pending }) {
                 return merge(parts.filter { $0.status == .pending }, status: .pending)
             }
@@ -579,6 +608,7 @@ struct Evaluator {
         for p in parts {
             o.evidence += p.evidence
             o.proofs += p.proofs
+            o.failures += p.failures
             if reasonsFrom.map({ $0.contains(p.status) }) ?? true { o.reasons += p.reasons }
             if o.exception == nil { o.exception = p.exception }
         }

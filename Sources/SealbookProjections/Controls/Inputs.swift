@@ -162,7 +162,11 @@ struct ControlInputs: Sendable {
         switch rule {
         case .checklistItem(let item, _, _, let timing):
             watch("checklist.item.recorded", .item(item), closedBy: timing.before)
-        case .eventExists(let f, let timing), .eventAbsent(let f, let timing):
+        case .eventExists(let f, let timing):
+            watch(f.type, .filter(f), closedBy: timing.before)
+            // Its failed counterpart is cited too (Evaluator, `.eventExists`).
+            if let failed = f.failedCounterpart { watch(failed.type, .filter(failed), closedBy: timing.before) }
+        case .eventAbsent(let f, let timing):
             watch(f.type, .filter(f), closedBy: timing.before)
         case .document(let kinds, let timing):
             for k in kinds {

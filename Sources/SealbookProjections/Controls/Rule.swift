@@ -84,6 +84,17 @@ struct EventFilter: Sendable, Equatable {
         a.type == b.type && a.conditions.elementsEqual(b.conditions) { $0.path == $1.path && $0.match == $1.match }
     }
 
+    /// The same filter asking for `result` `fail` where this one asks for `result` `pass`: the
+    /// failed results of the check this filter looks for. Nil when it asks for no passing result.
+    var failedCounterpart: EventFilter? {
+        guard let i = conditions.firstIndex(where: { $0.path == ["result"] && $0.match == .equals(.string("pass")) }) else {
+            return nil
+        }
+        var c = conditions
+        c[i] = (["result"], .equals(.string("fail")))
+        return EventFilter(type: type, conditions: c)
+    }
+
     func matches(_ e: VerifiedEvent) -> Bool {
         guard e.type == type else { return false }
         return conditions.allSatisfy { c in

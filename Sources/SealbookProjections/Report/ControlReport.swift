@@ -55,7 +55,8 @@ public struct ControlResult: Sendable, Equatable {
     public let status: ControlStatus
     /// nil when the control is not applicable.
     public let freshness: Freshness?
-    /// The events that prove the status, by `seq` and `eventHash`, in `seq` order.
+    /// The events that decide the status, by `seq` and `eventHash`: failed results of what the
+    /// rule asks to pass first, then the rest, each part in `seq` order (docs/CONTROLS.md §2).
     public let evidence: [EvidenceRef]
     /// Why, in short sentences, in a stable order.
     public let reasons: [String]
