@@ -34,6 +34,31 @@ struct SchemaFileTests {
     }
 }
 
+@Suite("Stored-tree range reads")
+struct RangeTests {
+    @Test("ranges are sorted and merged when they overlap or touch, so each row is read once")
+    func coalesced() {
+        #expect(LedgerStore.coalesced([]) == [])
+        #expect(LedgerStore.coalesced([5...9, 1...2, 3...4, 20...20, 8...12]) == [1...12, 20...20])
+        #expect(LedgerStore.coalesced([1...1, 3...3]) == [1...1, 3...3])
+        #expect(LedgerStore.coalesced([0...Int64.max, 7...9]) == [0...Int64.max])
+    }
+
+    @Test("reading nodes of many ranges gives each stored row once, the same as one range at a time")
+    func manyRanges() throws {
+        let t = try TestLedger()
+        defer { t.db.drop() }
+        for i in 0..<40 { _ = try t.note("s\(i % 7)", Int64(i)) }
+        let head = try t.store.head().seq
+        let ranges: [ClosedRange<Int64>] = (1...head).filter { $0 % 3 != 0 }.map { $0...$0 } + [2...5, 30...head]
+        let many = try t.store.eventHashes(inRanges: ranges)
+        var one: [Int64: Digest32] = [:]
+        for r in ranges { for (k, v) in try t.store.eventHashes(inRanges: [r]) { one[k] = v } }
+        #expect(many == one && many.count == Set(ranges.flatMap { Array($0) }).count)
+        #expect(Array(many.keys).sorted() == Array(Set(ranges.flatMap { Array($0) })).sorted())
+    }
+}
+
 @Suite("Ledger store against PostgreSQL")
 struct LedgerStoreTests {
     @Test("init applies the schema once, records its version and SHA-256, and a second init changes nothing")

@@ -318,6 +318,24 @@ struct CommandRunnerTests {
         #expect(start.alembic == expected)
     }
 
+    @Test(
+        "the heads command of an alembic command line keeps its program, interpreter and global options",
+        arguments: [
+            (["alembic", "upgrade", "head"], ["alembic", "heads"]),
+            (["alembic", "-c", "demo/alembic.ini", "-x", "tenant=eu", "upgrade", "head"], ["alembic", "-c", "demo/alembic.ini", "-x", "tenant=eu", "heads"]),
+            (["alembic", "-c", "upgrade", "upgrade", "head"], ["alembic", "-c", "upgrade", "heads"]),
+            (["python3", "-m", "alembic", "--config=a.ini", "upgrade", "head", "--sql"], ["python3", "-m", "alembic", "--config=a.ini", "heads"]),
+            ([".venv/bin/alembic", "-n", "prod", "upgrade", "head"], [".venv/bin/alembic", "-n", "prod", "heads"]),
+        ])
+    func headsArgv(argv: [String], expected: [String]) {
+        #expect(AlembicInvocation.headsArgv(argv) == expected)
+    }
+
+    @Test("no heads command for what is not an alembic command line", arguments: [["psql", "-c", "select 1"], ["alembic", "--help"], ["alembic"], []])
+    func noHeadsArgv(argv: [String]) {
+        #expect(AlembicInvocation.headsArgv(argv) == nil)
+    }
+
     @Test("alembic's upgrade log: steps, from and to revisions, messages")
     func alembicUpgradeLog() {
         let stderr = """

@@ -77,7 +77,8 @@ extension LedgerStore {
     static func coalesced(_ ranges: [ClosedRange<Int64>]) -> [ClosedRange<Int64>] {
         var out: [ClosedRange<Int64>] = []
         for r in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
-            if let last = out.last, r.lowerBound <= last.upperBound &+ 1 {
+            // Overlapping, or adjacent (written without `upperBound + 1`, which overflows at Int64.max).
+            if let last = out.last, r.lowerBound <= last.upperBound || r.lowerBound - 1 == last.upperBound {
                 out[out.count - 1] = last.lowerBound...max(last.upperBound, r.upperBound)
             } else {
                 out.append(r)
