@@ -145,9 +145,18 @@ public struct CommandExecution {
             {
                 missing.append("the upgrade targets revision \(target), but the session declares (and approvals name) \(declared)")
             }
+            // A target that cannot be compared with the approval before it runs (`heads`, `+1`,
+            // `branch@head`, `a:b`) is refused: name the revision, or `head`.
+            if let a = start.alembic, a.action == .upgrade, !a.sqlOnly, let target = a.target, target != "head",
+                !Self.namesRevision(target), let declared = session.state.alembicTo
+            {
+                missing.append(
+                    "the upgrade target \(target) cannot be compared with the approved revision \(declared) before it runs: name the revision (or head)")
+            }
             // `upgrade head` is resolved before it runs: alembic's heads must be exactly the
-            // declared revision, or the upgrade would go past (or beside) the approval.
-            if let a = start.alembic, a.action == .upgrade, !a.sqlOnly, a.target == "head",
+            // declared revision, or the upgrade would go past (or beside) the approval. Only
+            // when nothing else is missing: `heads` loads the migration scripts.
+            if missing.isEmpty, let a = start.alembic, a.action == .upgrade, !a.sqlOnly, a.target == "head",
                 let declared = session.state.alembicTo
             {
                 switch Self.alembicHeads(argv: request.argv, cwd: request.cwd, environment: environment) {

@@ -174,6 +174,12 @@ struct GateCLITests {
             #expect(last.type == "gate.refused", "\(last.type)")
         }
         try alembic(heads: "ae1027a6acf (head)\\n")
+        // A target that cannot be compared before it runs is refused; nothing runs.
+        for target in ["heads", "+1", "main@head"] {
+            let r = try l.run(["run", "--step", "migration-execution", "--", "alembic", "upgrade", target], env: env)
+            #expect(r.status == 82 && r.stderr.contains("cannot be compared"), "\(target): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: marker))
+        }
         let ok = try l.run(["run", "--step", "migration-execution", "--", "alembic", "upgrade", "head"], env: env)
         #expect(ok.status == 0, "\(ok.stderr)")
         #expect(FileManager.default.fileExists(atPath: marker))

@@ -428,6 +428,30 @@ struct TimingTests {
         #expect(status { $0.assess(risk: "none", awareAt: $0.declaredAt, full: false, justification: "pseudonymised only") } == .pass)
         #expect(status { $0.assess(risk: "risk", awareAt: $0.declaredAt, full: false) } == .fail, "a risk without the Art. 33(3) contents")
         #expect(status { $0.assess(risk: "high", awareAt: $0.declaredAt) } == .pass)
+        // Only the latest assessment counts: a full early one does not cover a later unjustified "none".
+        #expect(
+            status {
+                $0.assess(risk: "high", awareAt: $0.declaredAt)
+                $0.assess(risk: "none", awareAt: $0.declaredAt, full: false)
+            } == .fail)
+        #expect(
+            status {
+                $0.assess(risk: "none", awareAt: $0.declaredAt, full: false)
+                $0.assess(risk: "risk", awareAt: $0.declaredAt)
+            } == .pass)
+    }
+
+    @Test("a phase is met by an action signed and recorded in its window, even when an earlier-signed one was recorded late")
+    func phaseMetByOneInTime() {
+        let e = incident { i in
+            i.b.recordLagMs = 5 * minute
+            i.action("immediate", afterMs: minute)  // signed at 1:00, recorded at 6:00
+            i.b.recordLagMs = 0
+            i.action("immediate", afterMs: 3 * minute)  // signed and recorded at 3:00
+        }
+        let r = evaluate(e, at: declared(e).adding(milliseconds: hour)).incident("INC-1")
+        #expect(r.phases[0].status == .met && r.phases[0].firstActionAfterMs == 3 * minute, "\(r.phases[0])")
+        #expect(r.control("runbook.incident.immediate-actions").status == .pass)
     }
 
     @Test("a failed result of the check a rule asks to pass is cited first, also when the control passes another way or fails for another reason")

@@ -326,6 +326,7 @@ struct CommandRunnerTests {
             (["alembic", "-c", "upgrade", "upgrade", "head"], ["alembic", "-c", "upgrade", "heads"]),
             (["python3", "-m", "alembic", "--config=a.ini", "upgrade", "head", "--sql"], ["python3", "-m", "alembic", "--config=a.ini", "heads"]),
             ([".venv/bin/alembic", "-n", "prod", "upgrade", "head"], [".venv/bin/alembic", "-n", "prod", "heads"]),
+            (["alembic", "-q", "-c", "a.ini", "upgrade", "head"], ["alembic", "-c", "a.ini", "heads"]),
         ])
     func headsArgv(argv: [String], expected: [String]) {
         #expect(AlembicInvocation.headsArgv(argv) == expected)

@@ -450,10 +450,10 @@ struct Evaluator {
             if !passing.isEmpty {
                 // Passed one way: the failures met on the other ways are still cited, first.
                 var o = merge(passing, status: .pass)
-                for p in parts where p.status != .pass {
-                    o.failures += p.failures
-                    o.reasons = p.failureNotes + o.reasons
-                }
+                let others = parts.filter { $0.status != .pass }
+                o.failures += others.flatMap(\.failures)
+                o.failureNotes += others.flatMap(\.failureNotes)
+                o.reasons = others.flatMap(\.failureNotes) + o.reasons
                 return o
             }
             if parts.contains(where: { $0.status == .pending }) {
@@ -541,6 +541,32 @@ struct Evaluator {
             }
             return combineAll(parts)
 
+        case .breachAssessment:
+            // The latest assessment recorded before the incident closed is the one that counts
+            // (the Art. 33 clock and the notification controls read the latest too).
+            let closedAt = subject.anchors[Anchor.incidentClosed]?.seq ?? Int64.max
+            guard let a = subject.events.last(where: { $0.type == "gdpr.breach.assessed" && $0.seq < closedAt }) else {
+                return subject.closed ? .fail([], "no gdpr.breach.assessed before the incident closed") : .pending("no gdpr.breach.assessed yet")
+            }
+            func given(_ k: String) -> Bool {
+                guard let v = a.data[k] else { return false }
+                if let s = v.stringValue { return !s.trimmingCharacters(in: .whitespaces).isEmpty }
+                if let xs = v.arrayValue { return !xs.isEmpty }
+                return v != .null
+            }
+            let risk = a.data["risk"]?.stringValue ?? "?"
+            let missing: [String] =
+                risk == "none"
+                ? (given("justification") ? [] : ["justification"])
+                : ["categories", "approxSubjects", "likelyConsequences", "measures"].filter { !given($0) }
+            if missing.isEmpty {
+                return .pass([a], "the latest breach assessment (seq \(a.seq), risk \(risk)) gives what Art. 33 asks")
+            }
+            return .fail(
+                [a],
+                "the latest breach assessment (seq \(a.seq), risk \(risk)) lacks \(missing.joined(separator: ", "))"
+                    + (risk == "none" ? ": a no-risk finding needs its justification (Art. 33(1))" : " (Art. 33(3))"))
+
         case .gdprNotification:
             guard let g = subject.incident?.gdpr else { return .pending("no incident") }
             let assessment = subject.events.filter { $0.seq == g.assessment?.seq }
@@ -609,6 +635,7 @@ struct Evaluator {
             o.evidence += p.evidence
             o.proofs += p.proofs
             o.failures += p.failures
+            o.failureNotes += p.failureNotes
             if reasonsFrom.map({ $0.contains(p.status) }) ?? true { o.reasons += p.reasons }
             if o.exception == nil { o.exception = p.exception }
         }

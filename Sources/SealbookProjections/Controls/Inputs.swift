@@ -197,7 +197,7 @@ struct ControlInputs: Sendable {
         case .rollbackWindow:
             watch("rollback.started", .any)
             watch("rollback.completed", .any)
-        case .incidentPhase, .escalationResponse, .gdprNotification:
+        case .incidentPhase, .escalationResponse, .gdprNotification, .breachAssessment:
             everything = true
         }
     }

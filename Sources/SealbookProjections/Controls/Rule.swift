@@ -146,13 +146,16 @@ indirect enum Rule: Sendable, Equatable {
     case incidentPhase(phase: String, actionPhase: String)
     case escalationResponse(immediateWithinMs: Int64)
     case gdprNotification(deadlineMs: Int64)
+    /// The incident's latest `gdpr.breach.assessed`, before it closed, gives what Art. 33 asks:
+    /// a justification for risk `none`, the Art. 33(3) contents for `risk` or `high`.
+    case breachAssessment
 
     /// The rule kinds the language knows, as written in `kind`.
     static let kinds: [String] = [
         "checklist-item", "event-exists", "event-absent", "document", "independent-approval", "retrospective-approval",
         "segregation-of-duties",
         "paired", "control", "all", "any", "rollback-window", "incident-phase", "escalation-response",
-        "gdpr-notification",
+        "gdpr-notification", "breach-assessment",
     ]
 
     /// The ids of the controls this rule refers to (`control` rules, at any depth).
@@ -403,6 +406,10 @@ struct RuleParser {
             only(o, ["kind", "deadline"], at: path)
             requireScope(.incident, kind, at: path)
             return duration(o, "deadline", at: path).map { .gdprNotification(deadlineMs: $0) }
+        case "breach-assessment":
+            only(o, ["kind"], at: path)
+            requireScope(.incident, kind, at: path)
+            return .breachAssessment
         default:
             fail("\(path).kind", "unknown rule kind \"\(kind)\" (known: \(Rule.kinds.joined(separator: ", ")))")
             return nil

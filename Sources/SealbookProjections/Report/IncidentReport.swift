@@ -223,9 +223,17 @@ struct IncidentAnalysis {
             for phase in runbook.emergencyResponse.phases {
                 let actionPhase = policy.actionPhase(for: phase.id)
                 let mine = actions.filter { $0.data["phase"]?.stringValue == actionPhase && $0.seq > opened.seq }
-                let first = mine.min { ($0.time, $0.seq) < ($1.time, $1.seq) }
                 let startMs = Int64(phase.window.start.seconds) * 1_000
                 let endMs = phase.window.end.map { Int64($0.seconds) * 1_000 }
+                // The earliest action by its signed time; of those signed before the window's end,
+                // the earliest that was also recorded before it, if any (that one meets the phase).
+                let earliest = mine.min { ($0.time, $0.seq) < ($1.time, $1.seq) }
+                let provenInTime = endMs.flatMap { end in
+                    mine.filter {
+                        $0.time.milliseconds(since: t0) < end && $0.witnessed.milliseconds(since: opened.witnessed) < end
+                    }.min { ($0.time, $0.seq) < ($1.time, $1.seq) }
+                }
+                let first = provenInTime ?? earliest
                 let elapsed = asOf.milliseconds(since: t0)
                 let firstAfter = first.map { $0.time.milliseconds(since: t0) }
                 let firstRecordedAfter = first.map { $0.witnessed.milliseconds(since: opened.witnessed) }

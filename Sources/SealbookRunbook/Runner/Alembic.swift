@@ -103,11 +103,12 @@ public struct AlembicInvocation: Sendable, Equatable {
     }
 
     /// `argv` with its subcommand and what follows replaced by `heads`: the same program,
-    /// interpreter and global options (`-c FILE`, `-n NAME`, `-x ARG`), asking alembic which
-    /// revisions `head` stands for. Nil when `argv` is not an alembic command line.
+    /// interpreter and global options (`-c FILE`, `-n NAME`, `-x ARG`; `-q`/`--quiet` left out,
+    /// which would silence the answer), asking alembic which revisions `head` stands for. Nil
+    /// when `argv` is not an alembic command line.
     public static func headsArgv(_ argv: [String]) -> [String]? {
         guard let (_, at) = subcommandPosition(argv) else { return nil }
-        return Array(argv[..<at]) + ["heads"]
+        return argv[..<at].filter { $0 != "-q" && $0 != "--quiet" } + ["heads"]
     }
 
     /// The subcommand and its index in `argv`, after the program (`alembic`, or a Python
