@@ -129,7 +129,9 @@ struct ComplianceContent: Sendable {
                 r.declared.flatMap { Timestamp(rfc3339: $0.time) }
                 ?? r.timeline.first.flatMap { Timestamp(rfc3339: $0.time) }
             let linked = r.sessionStream.map { streams.contains($0) } ?? false
-            guard linked || start.map(inPeriod) == true else { continue }
+            // By its signed declaration time or by when that was recorded, as sessions.
+            let recorded = r.declared.flatMap { Timestamp(rfc3339: $0.recordedAt) }
+            guard linked || start.map(inPeriod) == true || recorded.map(inPeriod) == true else { continue }
             incidents.append(
                 PeriodIncident(report: r, controls: r.controls.filter { selection.includes($0.framework) }, start: start))
         }

@@ -320,6 +320,15 @@ struct ReportTests {
         #expect(december.count == 1 && december.first?["periodFlag"] == "signed-outside-period", "\(december)")
         #expect(december.first?["recordedAt"]?.stringValue?.hasPrefix("2026-12-03") == true)
         #expect(december.first?["start"]?.stringValue?.hasPrefix("2026-01-15") == true)
+        // An incident signed in January and recorded in December is in December's incidents too.
+        l.add(
+            "incident/INC-LATE", "incident.opened", DemoLedger.carol,
+            ["incidentId": "INC-LATE", "level": 2, "title": "backdated", "trigger": "none"])
+        let decemberIncidents = try JSONParser.parse(
+            try renderer.render(
+                try Report.compliance(framework: .all, from: "2026-12-01", to: "2026-12-31", snapshot: l.snapshot()), as: .json)
+        )["periodIncidents"]?.arrayValue ?? []
+        #expect(decemberIncidents.map { $0["incidentId"] } == ["INC-LATE"])
         let january = try population("2026-01-01", "2026-01-31")
         #expect(january.count == 1 && january.first?["periodFlag"] == "recorded-outside-period")
         #expect(try population("2026-06-01", "2026-06-30").isEmpty)
