@@ -120,16 +120,4 @@ public enum WitnessKeyError: Error, Sendable, Equatable, CustomStringConvertible
     }
 }
 
-extension WitnessKeyError {
-    /// The error for what SecretFile reports about `path`.
-    static func from(_ f: SecretFile.Failure, _ path: String) -> WitnessKeyError {
-        switch f {
-        case .exists: .exists(path)
-        case .missing: .missing(path)
-        case .tooOpen(let mode): .tooOpen(path, mode: mode)
-        case .tooLarge: .unreadable(path, "larger than Sealbook reads for it")
-        case .unreadable(let why): .unreadable(path, why)
-        case .cannotWrite(let why): .cannotWrite(path, why)
-        }
-    }
-}
+extension WitnessKeyError: SecretFileErrors {}

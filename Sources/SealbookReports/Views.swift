@@ -156,8 +156,7 @@ enum Views {
             "runbookKnown": r.runbookKnown,
             "openedAt": orDash(st.openedAt), "requester": orDash(st.requester), "outcome": st.outcome ?? "open (not closed)",
             "alembicFrom": orDash(st.alembicFrom), "alembicTo": orDash(st.alembicTo), "alembicCurrent": orDash(st.alembicCurrent),
-            "approvedRevisions": st.approvedRevisions.isEmpty ? "none" : st.approvedRevisions.joined(separator: ", "),
-            "appliedRevisions": st.appliedRevisions.isEmpty ? "none" : st.appliedRevisions.joined(separator: ", "),
+            "approvedRevisions": revisionList(st.approvedRevisions), "appliedRevisions": revisionList(st.appliedRevisions),
             "revisionsDiffer": !st.appliedRevisions.allSatisfy { st.approvedRevisions.contains($0) },
             "executors": st.executors.isEmpty ? "—" : st.executors.joined(separator: ", "), "eventCount": String(st.eventCount),
             "lastSeq": String(st.lastSeq), "emergency": st.override != nil,
@@ -209,6 +208,11 @@ enum Views {
     // MARK: Incidents
 
     static func timing(_ s: TimingStatus) -> String { s.rawValue }
+
+    /// Revisions as a report lists them: comma-separated, `none` when there are none.
+    static func revisionList(_ revisions: [String]) -> String {
+        revisions.isEmpty ? "none" : revisions.joined(separator: ", ")
+    }
 
     /// A timed event: its signed time and citation, and its recording time when that differs.
     static func timed(_ t: TimedRef) -> String {
@@ -332,9 +336,7 @@ enum Views {
                                 ? " (signed outside the period; recorded \(p.recorded.rfc3339), in it)" : ""),
                     "requester": orDash(s.state.requester), "outcome": s.state.outcome ?? "open",
                     "revisions": "\(s.state.alembicFrom ?? "(empty)") → \(s.state.alembicTo ?? "?"); approved "
-                        + (s.state.approvedRevisions.isEmpty ? "none" : s.state.approvedRevisions.joined(separator: ", "))
-                        + "; applied "
-                        + (s.state.appliedRevisions.isEmpty ? "none" : s.state.appliedRevisions.joined(separator: ", ")),
+                        + "\(revisionList(s.state.approvedRevisions)); applied \(revisionList(s.state.appliedRevisions))",
                     "emergency": s.state.override != nil,
                     "emergencyText": s.state.override.map { "yes, \(EventText.cite($0))" } ?? "no",
                     "incidents": p.incidents.isEmpty ? "—" : p.incidents.joined(separator: ", "), "pass": k["pass"]!,

@@ -3,6 +3,30 @@ internal import Foundation
 internal import Glibc
 #endif
 
+/// An error type of a secret file's reader (``KeyFileError``, the witness key's error): its
+/// cases for what ``SecretFile`` reports, so that one mapping serves every such file.
+package protocol SecretFileErrors {
+    static func exists(_ path: String) -> Self
+    static func missing(_ path: String) -> Self
+    static func tooOpen(_ path: String, mode: UInt32) -> Self
+    static func unreadable(_ path: String, _ why: String) -> Self
+    static func cannotWrite(_ path: String, _ why: String) -> Self
+}
+
+extension SecretFileErrors {
+    /// The error for what SecretFile reports about `path`.
+    package static func from(_ f: SecretFile.Failure, _ path: String) -> Self {
+        switch f {
+        case .exists: .exists(path)
+        case .missing: .missing(path)
+        case .tooOpen(let mode): .tooOpen(path, mode: mode)
+        case .tooLarge: .unreadable(path, "larger than Sealbook reads for it")
+        case .unreadable(let why): .unreadable(path, why)
+        case .cannotWrite(let why): .cannotWrite(path, why)
+        }
+    }
+}
+
 /// A file that holds a secret (a signing key, a witness key): created once, owner-only, never
 /// overwritten; read only while it is still a regular file no one else can read. The one place
 /// ``KeyFile`` and the witness key file do this.
