@@ -33,14 +33,15 @@ extension Ledger {
         since cp: TrustedCheckpoint, selection: EventSelection, prior: PriorSelection, reportAll: Bool = false,
         progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws -> VerifiedLog {
-        let collector = EventCollector(selection)
+        let ring = try DataKeyRing.of(store)
+        let collector = EventCollector(selection, ring: ring)
         let run = try verify(since: cp, reportAll: reportAll, onVerified: collector.take, progress: progress)
         guard run.report.resumedAt == cp.size, run.report.isValid || reportAll else {
             return VerifiedLog(source: "database", report: run.report, events: [])
         }
         var report = run.report
         let before = try priorEvents(since: cp, prior: prior, report: &report)
-        let kept = before.filter { selection.keeps($0.body.stream, $0.body.type) } + collector.events
+        let kept = before.filter { selection.keeps($0.body.stream, $0.body.type) }.map(ring.open) + collector.events
         return VerifiedLog(source: "database", report: report, events: kept)
     }
 

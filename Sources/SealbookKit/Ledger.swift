@@ -37,7 +37,47 @@ public final class Ledger {
         if let id = StreamID.sessionID(event.stream), let closed = try store.firstSeq(ofType: "session.closed", in: event.stream) {
             throw LedgerError.sessionClosed(id, outcome: "closed at seq \(closed)")
         }
+        // Free text is sealed after the checks (which see the text) and before signing; the
+        // idempotency key is fixed first, so that a retry seals to the same bytes.
+        var event = event
+        let idem = event.idem ?? LedgerStore.newIdem()
+        event.idem = idem
+        event.data = try seal(event.data, type: event.type, stream: event.stream, idem: idem)
         return try store.append(event, key: key, expectSeq: expectSeq)
+    }
+
+    /// Erases a data key (GDPR Art. 17 by crypto-shredding, docs/FORMAT.md §13): appends a
+    /// `data.erased` to stream `privacy`, signed by a key with role `privacy-officer`, and the
+    /// database deletes the key in the same transaction. Then rewrites the key table so that
+    /// the key's bytes leave its files too, when this login owns the table
+    /// (``ErasureResult/compacted``).
+    public func erase(dataKey: String, reason: String, signer: KeyFile) throws -> ErasureResult {
+        guard DataKey.isValidID(dataKey) else {
+            throw LedgerError.usage("--data-key must be a data key id, dk: and 32 lowercase hex digits (sealbook data-keys lists them)")
+        }
+        guard let stored = try store.dataKeys().first(where: { $0.id == dataKey }) else {
+            if let seq = try store.erasures()[dataKey] {
+                throw LedgerError.noDataKey("data key \(dataKey) was erased already, at seq \(seq)")
+            }
+            throw LedgerError.noDataKey("no data key \(dataKey) in this ledger (sealbook data-keys lists them)")
+        }
+        let data = JSONObject([
+            (key: "dataKey", value: .string(dataKey)), (key: "stream", value: .string(stored.stream)),
+            (key: "reason", value: .string(reason)),
+        ])
+        let result = try append(.init(stream: FormatV1.privacyStream, type: FormatV1.dataErasedType, data: data), key: signer)
+        let compacted = (try? store.compactDataKeys()) ?? false
+        return ErasureResult(append: result, dataKey: dataKey, stream: stored.stream, compacted: compacted)
+    }
+
+    /// What ``erase(dataKey:reason:signer:)`` did.
+    public struct ErasureResult: Sendable {
+        public let append: LedgerStore.AppendResult
+        public let dataKey: String
+        /// The stream whose sealed fields the key opened.
+        public let stream: String
+        /// Whether `sealbook.data_keys` was rewritten (`VACUUM FULL`) after the erasure.
+        public let compacted: Bool
     }
 
     /// The roles the key table grants `key` now (empty when unknown: the database refuses

@@ -13,6 +13,8 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case sessionClosed(String, outcome: String?)
     /// No such incident in the verified log.
     case noIncident(String)
+    /// No such data key (never stored, or erased already): what the message says.
+    case noDataKey(String)
     /// The runbook cannot be found, or is not the one the session recorded.
     case runbook(String)
     /// A value the runbook does not allow (an unknown checklist item, a value that is not a number).
@@ -36,6 +38,7 @@ public enum LedgerError: Error, Sendable, CustomStringConvertible {
         case .sessionClosed(let id, let outcome):
             "session \(id) is closed (\(outcome ?? "outcome unknown")): nothing more is recorded in it; open a new one"
         case .noIncident(let id): "no incident \(id) in the verified log: open one with sealbook incident open"
+        case .noDataKey(let m): m
         case .runbook(let m), .invalidInput(let m), .usage(let m), .commandNotStarted(let m): m
         case .unverified(let r):
             "the log does not verify (\(r.failureCount) failing entr\(r.failureCount == 1 ? "y" : "ies")"

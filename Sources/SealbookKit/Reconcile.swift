@@ -399,7 +399,7 @@ public enum Reconciliation {
         }
         if let env = scope.environment {
             let streams = Set(
-                events.filter { $0.body.type == "session.opened" && $0.body.data["environment"]?.stringValue == env }.map(\.body.stream))
+                events.filter { $0.body.type == "session.opened" && $0.data["environment"]?.stringValue == env }.map(\.body.stream))
             events = events.filter { streams.contains($0.body.stream) }
         }
 
@@ -414,7 +414,7 @@ public enum Reconciliation {
                 seq: e.seq, type: e.body.type, stream: e.body.stream, recordedAt: e.witnessedTime, revision: revision.stringValue)
         }
         for e in events {
-            let d = e.body.data
+            let d = e.data
             let at = epochMilliseconds(rfc3339: e.witnessedTime) ?? 0
             if firstMs == nil { firstMs = at }
             switch e.body.type {

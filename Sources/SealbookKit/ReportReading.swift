@@ -13,10 +13,12 @@ extension Ledger {
     ///
     /// With `since` (a trusted checkpoint of this database's log) and `prior` (what the report
     /// reads from before it, ``priorSelection(session:incident:)``), the read starts from the
-    /// checkpoint: ``read(since:selection:prior:reportAll:progress:)``.
+    /// checkpoint: ``read(since:selection:prior:reportAll:progress:)``. `dataKeys` opens the
+    /// sealed values of a bundle (a database read uses its own keys).
     public static func reportSnapshot(
         _ source: LogSource, store: LedgerStore?, trustRoot: Ed25519.PublicKey?, allowUnverified: Bool,
-        since: TrustedCheckpoint? = nil, prior: PriorSelection? = nil, progress: (Int64, Int64) -> Void = { _, _ in }
+        since: TrustedCheckpoint? = nil, prior: PriorSelection? = nil, dataKeys: DataKeyRing? = nil,
+        progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws -> LedgerSnapshot {
         if let since, let prior, case .database = source, let store {
             let ledger = Ledger(store: store, trustRoot: trustRoot)
@@ -25,7 +27,8 @@ extension Ledger {
             return try snapshot(of: log, allowUnverified: allowUnverified)
         }
         let log = try read(
-            source, store: store, options: ReadOptions(trustRoot: trustRoot, reportAll: allowUnverified, selection: reportSelection),
+            source, store: store, options: ReadOptions(
+                trustRoot: trustRoot, reportAll: allowUnverified, selection: reportSelection, dataKeys: dataKeys),
             progress: progress)
         return try snapshot(of: log, allowUnverified: allowUnverified)
     }
@@ -78,12 +81,15 @@ public final class LogFollower {
             }
         }
         let before = verifier!.nextSeq
+        let ring = try DataKeyRing.of(ledger.store)
+        collector.reopen(with: ring)
         var report = try ledger.store.verify(continuing: &verifier!, progress: progress)
         if lastReport == nil, let since, let prior, report.isValid || allowUnverified {
             self.before = try ledger.priorEvents(since: since, prior: prior, report: &report).filter {
                 LedgerSnapshot.isRelevant(stream: $0.body.stream, type: $0.body.type)
             }
         }
+        self.before = self.before.map(ring.open)
         guard report.isValid || allowUnverified else { throw LedgerError.unverified(report) }
         if let last = lastReport, verifier!.nextSeq == before, last.failureCount == report.failureCount { return nil }
         lastReport = report

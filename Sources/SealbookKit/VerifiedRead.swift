@@ -39,15 +39,19 @@ public struct ReadOptions: Sendable {
     public var selection: EventSelection
     /// Tree sizes whose root to keep (bundles; ``VerificationReport/treeRoots``).
     public var keepRootsAt: Set<Int64>
+    /// The data keys that open sealed values (docs/FORMAT.md §13). Nil: from the database, its
+    /// own keys and erasures; from a bundle, none (every sealed value reads as not available).
+    public var dataKeys: DataKeyRing?
 
     public init(
         trustRoot: Ed25519.PublicKey? = nil, reportAll: Bool = false, selection: EventSelection = .all,
-        keepRootsAt: Set<Int64> = []
+        keepRootsAt: Set<Int64> = [], dataKeys: DataKeyRing? = nil
     ) {
         self.trustRoot = trustRoot
         self.reportAll = reportAll
         self.selection = selection
         self.keepRootsAt = keepRootsAt
+        self.dataKeys = dataKeys
     }
 }
 
@@ -91,15 +95,35 @@ final class EventCollector: @unchecked Sendable {
     private(set) var events: [VerifiedEvent] = []
     let selection: EventSelection
     let each: (@Sendable (VerifiedEvent) -> Void)?
+    private(set) var ring: DataKeyRing
+    /// The `data.erased` events verified so far: data key → seq.
+    private(set) var erasures: [String: Int64] = [:]
 
-    init(_ selection: EventSelection, each: (@Sendable (VerifiedEvent) -> Void)? = nil) {
+    init(_ selection: EventSelection, ring: DataKeyRing = .empty, each: (@Sendable (VerifiedEvent) -> Void)? = nil) {
         self.selection = selection
+        self.ring = ring
         self.each = each
     }
 
-    func take(_ e: VerifiedEvent) {
+    func take(_ verified: VerifiedEvent) {
+        // Sealed values are opened after verification, from the signed ciphertext: a key that
+        // is not the one the value names, or ciphertext that does not authenticate, opens nothing.
+        let e = ring.isEmpty ? verified : ring.open(verified)
+        if e.body.type == FormatV1.dataErasedType, e.body.stream == FormatV1.privacyStream,
+            let key = e.body.data["dataKey"]?.stringValue
+        {
+            erasures[key] = erasures[key] ?? e.seq
+        }
         each?(e)
         if selection.keeps(e.body.stream, e.body.type) { events.append(e) }
+    }
+
+    /// Opens the events kept so far again with `ring` (a follower whose ledger gained keys or
+    /// erasures since), and the events still to come.
+    func reopen(with ring: DataKeyRing) {
+        guard ring.keys.keys.sorted() != self.ring.keys.keys.sorted() || ring.erasedAt != self.ring.erasedAt else { return }
+        self.ring = ring
+        events = events.map(ring.open)
     }
 }
 
@@ -114,17 +138,23 @@ extension Ledger {
         _ source: LogSource, store: LedgerStore?, options: ReadOptions,
         each: (@Sendable (VerifiedEvent) -> Void)? = nil, progress: (Int64, Int64) -> Void = { _, _ in }
     ) throws -> VerifiedLog {
-        let collector = EventCollector(options.selection, each: each)
         let verifyOptions = VerifyOptions(trustRoot: options.trustRoot, reportAll: options.reportAll)
         switch source {
         case .database:
             guard let store else { throw LedgerError.usage("a database read needs a store") }
+            let collector = EventCollector(options.selection, ring: try options.dataKeys ?? .of(store), each: each)
             let report = try store.verify(options: verifyOptions, onVerified: collector.take, progress: progress)
             return VerifiedLog(source: "database", report: report, events: collector.events)
         case .bundle(let path):
+            let collector = EventCollector(options.selection, ring: options.dataKeys ?? .empty, each: each)
             let (_, report) = try BundleVerifier.verify(
                 path: path, options: verifyOptions, onVerified: collector.take, keepRootsAt: options.keepRootsAt,
                 progress: progress)
+            // A bundle's erasures come after the values they erased: open those again, now
+            // that the placeholder can name the erasure.
+            if !collector.erasures.isEmpty {
+                collector.reopen(with: collector.ring.adding(erasures: collector.erasures))
+            }
             return VerifiedLog(source: "bundle", bundlePath: path, report: report, events: collector.events)
         }
     }

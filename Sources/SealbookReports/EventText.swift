@@ -36,7 +36,7 @@ enum EventText {
 
     /// A few words from an event's data, at most 200 characters, never a whole payload.
     static func summary(_ e: VerifiedEvent) -> String {
-        let d = e.body.data
+        let d = e.data
         func s(_ k: String) -> String { d[k]?.stringValue ?? "?" }
         func o(_ k: String) -> String? { d[k]?.stringValue }
         func i(_ k: String) -> String { d[k]?.int64Value.map(String.init) ?? "?" }

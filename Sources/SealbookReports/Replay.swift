@@ -111,13 +111,13 @@ public struct SessionReplay: Sendable {
         }
         // The incidents opened from this session: their events count for its state too.
         let incidents = Set(
-            snapshot.events.filter { $0.body.type == "incident.opened" && $0.body.data["sessionStream"]?.stringValue == stream }
-                .compactMap { $0.body.data["incidentId"]?.stringValue })
+            snapshot.events.filter { $0.body.type == "incident.opened" && $0.data["sessionStream"]?.stringValue == stream }
+                .compactMap { $0.data["incidentId"]?.stringValue })
         relevant = snapshot.events.filter { e in
             let s = e.body.stream
             if s == FormatV1.ledgerStream || s == FormatV1.keysStream || s == stream { return true }
             if let i = StreamID.incidentID(s), incidents.contains(i) { return true }
-            if let i = e.body.data["incidentId"]?.stringValue, incidents.contains(i),
+            if let i = e.data["incidentId"]?.stringValue, incidents.contains(i),
                 e.body.type.hasPrefix("incident.") || e.body.type.hasPrefix("gdpr.")
             {
                 return true
@@ -433,7 +433,7 @@ public struct ReplayCursor: Sendable {
             commandJSON.append(.null)
             commandLines.append((key: "", value: ""))
         }
-        if e.type == "command.started" || e.type == "command.finished", let id = e.body.data["commandId"]?.stringValue,
+        if e.type == "command.started" || e.type == "command.finished", let id = e.data["commandId"]?.stringValue,
             commandPositions[id] != nil, !ids.contains(id)
         {
             ids.append(id)

@@ -41,7 +41,7 @@ struct Keys: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Enrol a public key for an actor with roles (signed by an admin key).",
             discussion: """
-                Roles: admin, operator, approver, incident-commander, auditor, pipeline.
+                Roles: admin, operator, approver, incident-commander, auditor, pipeline, log, privacy-officer.
 
                 Example:
                   sealbook keys enroll --public-key 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo= \\

@@ -24,6 +24,12 @@ struct LogSourceOptions: ParsableArguments {
     var trustRoot: String?
     @Option(help: ArgumentHelp("Read and verify this bundle offline instead of the database.", valueName: "file"))
     var bundle: String?
+    @Option(
+        name: .customLong("data-keys"),
+        help: ArgumentHelp(
+            "With --bundle: the data keys file exported with it (sealbook export --data-keys), to open its sealed fields.",
+            valueName: "file"))
+    var dataKeys: String?
     @Flag(
         name: .customLong("allow-unverified"),
         help: "Render even when the log does not verify; the output then says UNVERIFIED at its top and names the events left out.")
@@ -42,6 +48,9 @@ struct LogSourceOptions: ParsableArguments {
     func validate() throws {
         if bundle != nil && database.databaseURL != nil {
             throw ValidationError("--bundle reads offline; do not combine it with --database-url")
+        }
+        if dataKeys != nil && bundle == nil {
+            throw ValidationError("--data-keys opens the sealed fields of a --bundle; the database has its own keys")
         }
         if since != nil && bundle != nil {
             throw ValidationError("--since reads the database from a checkpoint; a bundle is read whole (drop --since)")
@@ -89,8 +98,11 @@ struct LogSourceOptions: ParsableArguments {
         defer { progress.done() }
         let snapshot: LedgerSnapshot
         if let bundle {
+            let ring = try dataKeys.map {
+                try DataKeysFile.ring(parsing: InputFile.read($0, what: "data keys file", limit: DataKeysFile.maxBytes), ledger: nil)
+            }
             snapshot = try Ledger.reportSnapshot(
-                .bundle(path: bundle), store: nil, trustRoot: try root, allowUnverified: allowUnverified,
+                .bundle(path: bundle), store: nil, trustRoot: try root, allowUnverified: allowUnverified, dataKeys: ring,
                 progress: progress.update)
         } else {
             let store = try database.open(out)

@@ -36,7 +36,7 @@ struct Sealbook: ParsableCommand {
             Keys.self, Init.self, Session.self, Check.self, Approve.self, Notify.self, Doc.self, Backup.self,
             Validate.self, Run.self, Probe.self, Rollback.self, Traffic.self, Incident.self, GDPR.self, Monitor.self,
             Report.self, Replay.self, Reconcile.self, Bench.self, Append.self, Verify.self, CheckpointCommand.self, Prove.self,
-            WitnessCommand.self, Export.self, Head.self, DB.self,
+            WitnessCommand.self, Export.self, Head.self, DB.self, Erase.self, DataKeys.self,
         ])
 
     /// Refuses invalid UTF-8 anywhere in the arguments before parsing them (exit 65): Swift

@@ -58,6 +58,8 @@ enum Exit: Int32, CaseIterable {
     case idempotencyConflict = 94
     /// `reconcile`: no finding, but the DDL capture did not cover the whole period compared.
     case reconcileIncomplete = 95
+    /// `erase`: no such data key in the ledger (never stored, or erased already).
+    case noDataKey = 96
     /// As a shell does when a command cannot be found or run.
     case commandNotStarted = 127
 
@@ -96,6 +98,7 @@ enum Exit: Int32, CaseIterable {
         case .witnessState: "witness-state"
         case .idempotencyConflict: "idempotency-conflict"
         case .reconcileIncomplete: "reconcile-incomplete"
+        case .noDataKey: "no-data-key"
         case .commandNotStarted: "command-not-started"
         }
     }
@@ -146,6 +149,7 @@ struct CLIError: Error {
                 case .unknownType, .schema: self.init(.invalidEvent, "invalid event: " + r.description)
                 }
             case .noSession, .sessionClosed, .noIncident, .runbook, .invalidInput: self.init(.invalidEvent, e.description)
+            case .noDataKey: self.init(.noDataKey, e.description)
             case .unverified: self.init(.verificationFailed, e.description)
             case .gateClosed: self.init(.gateClosed, e.description)
             case .commandNotStarted: self.init(.commandNotStarted, e.description)

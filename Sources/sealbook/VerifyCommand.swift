@@ -366,6 +366,12 @@ struct Export: SealbookCommand {
     @Option(help: ArgumentHelp("The bundle (or evidence package) file to write.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Last seq to include (default: the head).", valueName: "seq")) var to: Int64?
     @Option(help: ArgumentHelp("Write an evidence package of this session instead of a bundle.", valueName: "id")) var session: String?
+    @Option(
+        name: .customLong("data-keys"),
+        help: ArgumentHelp(
+            "Also write the data keys that open the bundle's sealed fields to this file (mode 0600; it holds the means to read personal data: keep it apart, and delete it when an erasure asks).",
+            valueName: "file"))
+    var dataKeys: String?
     @Flag(help: "Replace an existing file.") var force = false
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -381,7 +387,13 @@ struct Export: SealbookCommand {
 
     func perform(_ o: Output) throws {
         if let to, to < 1 { throw CLIError(.usage, "--to must be a seq of 1 or more (the genesis is seq 1)") }
-        if let session { return try exportEvidence(session, o) }
+        if let session {
+            guard dataKeys == nil else { throw CLIError(.usage, "--data-keys goes with a bundle, not with --session") }
+            return try exportEvidence(session, o)
+        }
+        if let dataKeys, !force, FileManager.default.fileExists(atPath: dataKeys) {
+            throw CLIError(.outputExists, "\(dataKeys) exists; pass --force to replace it (a regular file only)")
+        }
         let store = try database.open(o)
         let progress = o.progress("exporting")
         let header = try store.export(to: out, upTo: to, overwrite: force, progress: progress.update)
@@ -395,10 +407,18 @@ struct Export: SealbookCommand {
             o.line("it carries no checkpoint: none of size ≤ \(header.to) is stored (sign one with sealbook checkpoint --key LOGKEY)")
         }
         o.line("verify it offline: sealbook verify --bundle \(out) --trust-root <root public key>")
+        var keyCount: Int? = nil
+        if let dataKeys {
+            let keys = try store.hasDataKeyTable() ? try store.dataKeys() : []
+            try FileOutput.writeAtomically(
+                DataKeysFile.bytes(ledger: header.ledger, keys: keys), to: dataKeys, mode: 0o600, replace: force)
+            keyCount = keys.count
+            o.line("wrote \(dataKeys): \(keys.count) data key\(keys.count == 1 ? "" : "s") (mode 0600); reports from the bundle open its sealed fields with --data-keys \(dataKeys)")
+        }
         o.result(
             .obj([
                 ("ok", true), ("file", .string(out)), ("ledger", .string(header.ledger)), ("from", .int(1)), ("to", .int(header.to)),
-                ("checkpoint", size.map { .int($0) } ?? .null),
+                ("checkpoint", size.map { .int($0) } ?? .null), ("dataKeys", keyCount.map { .int(Int64($0)) } ?? .null),
             ]))
     }
 

@@ -72,6 +72,10 @@ public enum CardNumberGuard {
                 if let hit = findProbableCardNumber(in: e, path: "\(path)[\(i)]") { return hit }
             }
             return arrayJoinsCardNumber(elements) ? path : nil
+        case .object(let o) where SealedValue(o) != nil:
+            // A sealed value (docs/FORMAT.md §13): its text was guarded before it was sealed;
+            // its base64 is ciphertext, which must not be read as digits.
+            return nil
         case .object(let o):
             for (i, m) in o.members.enumerated() {
                 if containsProbableCardNumber(m.key) { return "\(path) (the name of member \(i + 1))" }

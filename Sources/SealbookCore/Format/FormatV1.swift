@@ -17,6 +17,10 @@ public enum FormatV1 {
     public static let ledgerStream = "ledger"
     /// Reserved stream holding only `key.enrolled` and `key.revoked`.
     public static let keysStream = "keys"
+    /// Reserved stream holding only `data.erased` (docs/FORMAT.md §13).
+    public static let privacyStream = "privacy"
+    /// Type of an erasure of a data key (docs/FORMAT.md §13).
+    public static let dataErasedType = "data.erased"
     /// Type of the event at `seq` 1.
     public static let genesisType = "ledger.genesis"
     /// Type of a key enrolment.

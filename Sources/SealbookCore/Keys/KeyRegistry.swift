@@ -3,6 +3,8 @@ public enum Role: String, Sendable, CaseIterable, Codable, Comparable {
     case admin, `operator`, approver, incidentCommander = "incident-commander", auditor, pipeline
     /// Signs the log's checkpoints (docs/FORMAT.md §12): the log key.
     case log
+    /// Erases data keys (`data.erased`, docs/FORMAT.md §13): GDPR Art. 17 by crypto-shredding.
+    case privacyOfficer = "privacy-officer"
 
     public static func < (a: Role, b: Role) -> Bool { a.rawValue < b.rawValue }
 }

@@ -23,13 +23,27 @@ public final class VerifiedEvent: Sendable {
     /// server witnessed, beside the ``body``'s claimed `time`. Nil when the source does not
     /// carry it (a bundle).
     public let recordedAt: String?
+    /// The body's `data` as readers see it: each sealed value (docs/FORMAT.md §13) opened to
+    /// its text, or replaced by a placeholder that says why it cannot be (erased, key not
+    /// available). The same as `body.data` when nothing was sealed or nobody opened it.
+    /// Decisions and reports read this; the signed bytes stay in ``body``.
+    public let data: JSONObject
 
-    package init(seq: Int64, body: EventBody, eventHash: Digest32, chainHash: Digest32, recordedAt: String? = nil) {
+    package init(
+        seq: Int64, body: EventBody, eventHash: Digest32, chainHash: Digest32, recordedAt: String? = nil,
+        data: JSONObject? = nil
+    ) {
         self.seq = seq
         self.body = body
         self.eventHash = eventHash
         self.chainHash = chainHash
         self.recordedAt = recordedAt
+        self.data = data ?? body.data
+    }
+
+    /// The same verified event with its sealed values opened (``data``).
+    package func opened(_ data: JSONObject) -> VerifiedEvent {
+        VerifiedEvent(seq: seq, body: body, eventHash: eventHash, chainHash: chainHash, recordedAt: recordedAt, data: data)
     }
 
     /// When the event was on record: ``recordedAt`` when the source carries it, else the

@@ -102,7 +102,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         switch e.sqlState ?? "" {
         case "SB001", "SB002", "SB003", "SB004": self = .keyRefused(m)
         case "SB012": self = .streamMoved(m)
-        case "SB005", "SB030", "SB040": self = .invalidEvent(m)
+        case "SB005", "SB030", "SB040", "SB041": self = .invalidEvent(m)
         case "SB010", "SB011": self = .streamMoved(m)
         case "SB020": self = .notInitialized(m)
         case "SB021": self = .alreadyInitialized(m)

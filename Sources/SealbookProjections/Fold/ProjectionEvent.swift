@@ -13,7 +13,6 @@ extension VerifiedEvent {
     var witnessed: Timestamp { Timestamp(rfc3339: witnessedTime) ?? time }
 
     var actor: String { body.actor }
-    var data: JSONObject { body.data }
 
     /// How a report cites this event.
     var ref: EvidenceRef { EvidenceRef(seq: seq, eventHash: eventHash) }

@@ -3,7 +3,9 @@
 // Supported: type, properties, required, additionalProperties, items, minItems, maxItems, enum,
 // const, pattern, minLength, maxLength, minimum, maximum, $defs, $ref ("#/$defs/<name>" only),
 // anyOf, oneOf; the annotations title, description, examples, $schema, $id; and Sealbook's
-// x-sealbook-roles. Any other keyword is refused when the schema is loaded, so that a typo
+// x-sealbook-roles and x-sealbook-sealed (a free-text string an append seals: docs/EVENTS.md;
+// only beside `"type": "string"`, and found by ``JSONSchema/sealing(_:_:)`` only through
+// properties, items, additionalProperties and $ref, never inside anyOf / oneOf). Any other keyword is refused when the schema is loaded, so that a typo
 // ("requird") fails loudly instead of silently validating nothing.
 //
 // Deliberate restrictions, all checked at load time:
@@ -115,6 +117,48 @@ public struct JSONSchema: Sendable {
         return out
     }
 
+    /// Whether any member of a value of this schema is sealed (`x-sealbook-sealed`).
+    public var hasSealedFields: Bool { nodes.contains(where: \.sealed) }
+
+    /// `value` with every string the schema marks `x-sealbook-sealed` replaced by
+    /// `seal(text, path)` (path as in violations: `data.reason`, `data.evidence.location`). The
+    /// walk follows `properties`, `items`, a schema-valued `additionalProperties` and `$ref`,
+    /// as validation does; a marked member that holds no string is left as it is.
+    public func sealing(_ value: JSONValue, at path: String = "data", _ seal: (String, String) throws -> JSONValue)
+        rethrows -> JSONValue
+    {
+        try sealing(value, node: 0, path: path, seal)
+    }
+
+    private func sealing(_ v: JSONValue, node index: Int, path: String, _ seal: (String, String) throws -> JSONValue)
+        rethrows -> JSONValue
+    {
+        let n = nodes[index]
+        if let r = n.ref { return try sealing(v, node: r, path: path, seal) }
+        switch v {
+        case .string(let s) where n.sealed:
+            return try seal(s, path)
+        case .array(let a):
+            guard let item = n.items else { return v }
+            return .array(try a.enumerated().map { try sealing($1, node: item, path: DataPath.index(path, $0), seal) })
+        case .object(let o):
+            var out = JSONObject()
+            for (name, value) in o.members {
+                let at = DataPath.member(path, name)
+                if let p = n.properties.first(where: { $0.name.unicodeScalars.elementsEqual(name.unicodeScalars) }) {
+                    out.members.append((key: name, value: try sealing(value, node: p.node, path: at, seal)))
+                } else if case .schema(let s) = n.additional {
+                    out.members.append((key: name, value: try sealing(value, node: s, path: at, seal)))
+                } else {
+                    out.members.append((key: name, value: value))
+                }
+            }
+            return .object(out)
+        default:
+            return v
+        }
+    }
+
     /// Whether the top level requires an object and forbids members it does not list.
     var isClosedObject: Bool {
         nodes[0].types == [.object] && nodes[0].additional == .forbidden
@@ -189,6 +233,8 @@ extension JSONSchema {
         var additional: Additional = .allowed
         var anyOf: [Int]?
         var oneOf: [Int]?
+        /// `x-sealbook-sealed: true`: a free-text string that an append seals (docs/EVENTS.md).
+        var sealed = false
     }
 }
 
@@ -200,7 +246,7 @@ private let draft202012 = "https://json-schema.org/draft/2020-12/schema"
 private let anywhereKeywords: Set<String> = [
     "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
     "enum", "const", "pattern", "minLength", "maxLength", "minimum", "maximum", "$ref", "oneOf",
-    "anyOf", "title", "description", "examples",
+    "anyOf", "title", "description", "examples", "x-sealbook-sealed",
 ]
 private let topLevelKeywords: Set<String> = ["$schema", "$id", "$defs", "x-sealbook-roles"]
 
@@ -267,6 +313,11 @@ private struct Compiler {
                 break  // compiled first, by compileDocument
             case "examples":
                 guard value.arrayValue != nil else { throw fail(at, "must be an array") }
+            case "x-sealbook-sealed":
+                guard value == .bool(true), o["type"] == .string("string") else {
+                    throw fail(at, "must be true, on a schema with \"type\": \"string\"")
+                }
+                n.sealed = true
             case "x-sealbook-roles":
                 guard case .array(let a) = value, !a.isEmpty else {
                     throw fail(at, "must be a non-empty array of role names")

@@ -101,7 +101,7 @@ public struct SessionState: Sendable {
     /// Applies one verified event; unknown types only count. Times are the signed ones.
     public mutating func apply(_ e: VerifiedEvent) {
         let seq = e.seq, body = e.body
-        let d = body.data
+        let d = e.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
         // Nothing counts after the session closed (docs/CONTROLS.md §3.1): such an event could
         // only have come around the application layer, which refuses it; it is listed, not folded.
