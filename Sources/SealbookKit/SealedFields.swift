@@ -55,7 +55,7 @@ public struct DataKeyRing: Sendable {
     /// `event` with its sealed values opened (the same event when it has none).
     public func open(_ event: VerifiedEvent) -> VerifiedEvent {
         let data = JSONValue.object(event.body.data)
-        guard !data.sealedDataKeys.isEmpty else { return event }
+        guard data.containsSealed else { return event }
         let opened = data.replacingSealed { .string(open($0, ledger: event.body.ledger, stream: event.body.stream)) }
         return event.opened(opened.objectValue ?? event.body.data)
     }

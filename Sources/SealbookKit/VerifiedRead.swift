@@ -108,7 +108,7 @@ final class EventCollector: @unchecked Sendable {
     func take(_ verified: VerifiedEvent) {
         // Sealed values are opened after verification, from the signed ciphertext: a key that
         // is not the one the value names, or ciphertext that does not authenticate, opens nothing.
-        let e = ring.isEmpty ? verified : ring.open(verified)
+        let e = ring.open(verified)
         if e.body.type == FormatV1.dataErasedType, e.body.stream == FormatV1.privacyStream,
             let key = e.body.data["dataKey"]?.stringValue
         {

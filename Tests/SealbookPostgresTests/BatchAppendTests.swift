@@ -322,8 +322,8 @@ struct SchemaUpgradeTests {
             key: root)
         #expect(before.last?.seq == 11)
 
-        #expect(try store.migrate() == [2, 3, 4])
-        #expect(try store.schemaVersions() == [1, 2, 3, 4])
+        #expect(try store.migrate() == [2, 3, 4, 5])
+        #expect(try store.schemaVersions() == [1, 2, 3, 4, 5])
         #expect(try store.migrate() == [])
         let after = try store.appendBatch(
             (11...60).map { LedgerStore.NewEvent(stream: "s", type: "custom.note", data: JSONObject([(key: "i", value: .number(JSONNumber(Int64($0))))])) },

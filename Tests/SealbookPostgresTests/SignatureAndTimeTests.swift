@@ -470,7 +470,7 @@ struct SignatureCheckSetupTests {
         #expect(headBefore.seq == 12)
 
         #expect(try store.initialize(ledger: "upgrade", root: root) == .alreadyInitialized(head: 12))
-        #expect(try store.schemaVersions() == [1, 2, 3, 4])
+        #expect(try store.schemaVersions() == [1, 2, 3, 4, 5])
         #expect(try store.signatureCheck()?.mode == .extension)
         #expect(try store.maxClockSkewSeconds() == 300)
         #expect(try db.superuserQuery(rowsSQL) == rowsBefore)

@@ -247,7 +247,7 @@ struct TreeFoldTests {
             (1...799).map { LedgerStore.NewEvent(stream: "s", type: "custom.note", data: JSONObject([(key: "i", value: .number(JSONNumber(Int64($0))))])) },
             key: root)
         #expect(try store.initialize(ledger: "old", root: root) == .alreadyInitialized(head: 800))
-        #expect(try store.schemaVersions() == [1, 2, 3, 4])
+        #expect(try store.schemaVersions() == [1, 2, 3, 4, 5])
         #expect(try db.superuserQuery("SELECT extversion FROM pg_extension WHERE extname = 'sealbook_ed25519'") == ["1.1"])
         #expect(try store.treeFold() == .extension)
         #expect(try db.superuserQuery("SELECT string_agg(idx::text, ',' ORDER BY idx) FROM sealbook.tree_nodes WHERE level = 8") == ["0,1,2"])

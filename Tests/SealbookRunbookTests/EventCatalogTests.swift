@@ -37,7 +37,7 @@ private func allowedRole(_ type: String) throws -> Role {
 struct EventCatalogContentsTests {
     static let expectedTypes: [String] = [
         "approval.denied", "approval.granted", "backup.created", "backup.verified", "checklist.item.recorded",
-        "command.finished", "command.started", "documentation.recorded", "gate.refused", "gdpr.authority.notified",
+        "command.finished", "command.started", "data.erased", "documentation.recorded", "gate.refused", "gdpr.authority.notified",
         "gdpr.breach.assessed", "incident.action.recorded", "incident.closed", "incident.escalated",
         "incident.opened", "incident.resolved", "key.enrolled", "key.revoked", "migration.applied",
         "migration.rolled-back", "monitoring.observation", "notification.sent", "override.recorded",
@@ -86,6 +86,7 @@ struct EventCatalogContentsTests {
             ("gate.refused", [.operator, .pipeline, .incidentCommander]),
             ("key.enrolled", [.admin]),
             ("key.revoked", [.admin]),
+            ("data.erased", [.privacyOfficer]),
         ])
     func roles(type: String, roles: [Role]) {
         #expect(catalog.allowedRoles(for: type) == Set(roles))
@@ -127,7 +128,7 @@ struct EventCatalogContentsTests {
         #expect(load("Bad.Type", #"{\#(closed), "x-sealbook-roles": ["admin"]}"#) != nil)
         #expect(
             load("a.b", #"{\#(closed), "x-sealbook-roles": ["admin"], "requird": []}"#)?.description
-                == #"events/a.b.json: #/requird: unknown keyword "requird" (supported: $defs, $id, $ref, $schema, additionalProperties, anyOf, const, description, enum, examples, items, maxItems, maxLength, maximum, minItems, minLength, minimum, oneOf, pattern, properties, required, title, type, x-sealbook-roles)"#
+                == #"events/a.b.json: #/requird: unknown keyword "requird" (supported: $defs, $id, $ref, $schema, additionalProperties, anyOf, const, description, enum, examples, items, maxItems, maxLength, maximum, minItems, minLength, minimum, oneOf, pattern, properties, required, title, type, x-sealbook-roles, x-sealbook-sealed)"#
         )
         #expect(load("a.b", #"{\#(closed), "x-sealbook-roles": ["admin"]}"#) == nil)
     }
@@ -364,6 +365,7 @@ struct Mutation: Sendable, CustomTestStringConvertible {
         .init("key.enrolled", ["roles"], ["root"], "data.roles[0]", "enum"),
         .init("key.enrolled", ["publicKey"], "AAAA", "data.publicKey", "pattern"),
         .init("key.revoked", ["key"], "ed25519:XYZ", "data.key", "pattern"),
+        .init("data.erased", ["dataKey"], "dk:ABC", "data.dataKey", "pattern"),
     ]
 }
 

@@ -268,3 +268,47 @@ struct JSONSchemaViolationTests {
         #expect(counts == 32)
     }
 }
+
+@Suite("JSON Schema: x-sealbook-sealed")
+struct JSONSchemaSealedTests {
+    @Test("x-sealbook-sealed is true beside type string, nothing else")
+    func loading() throws {
+        #expect(loadError(#"{"type": "string", "x-sealbook-sealed": true}"#) == nil)
+        #expect(loadError(#"{"type": "string", "x-sealbook-sealed": false}"#)?.pointer == "/x-sealbook-sealed")
+        #expect(loadError(#"{"type": "integer", "x-sealbook-sealed": true}"#)?.pointer == "/x-sealbook-sealed")
+        #expect(loadError(#"{"x-sealbook-sealed": true}"#)?.pointer == "/x-sealbook-sealed")
+    }
+
+    @Test("sealing replaces exactly the marked strings, through properties, items, additionalProperties and $ref")
+    func walk() throws {
+        let s = try schema(
+            #"""
+            {"type": "object", "additionalProperties": false,
+             "properties": {
+               "reason": {"type": "string", "x-sealbook-sealed": true},
+               "scope": {"type": "string"},
+               "notes": {"type": "array", "items": {"$ref": "#/$defs/text"}},
+               "evidence": {"type": "object", "additionalProperties": {"type": "string", "x-sealbook-sealed": true}},
+               "nested": {"type": "object", "properties": {"why": {"$ref": "#/$defs/text"}}}
+             },
+             "$defs": {"text": {"type": "string", "x-sealbook-sealed": true}}}
+            """#)
+        #expect(s.hasSealedFields)
+        #expect(try !schema(#"{"type": "object", "properties": {"a": {"type": "string"}}}"#).hasSealedFields)
+        let value: JSONValue = [
+            "reason": "r", "scope": "s", "notes": ["a", "b"], "evidence": ["host": "h"], "nested": ["why": "w"],
+            "unknown": "u",
+        ]
+        var paths: [String] = []
+        let sealed = s.sealing(value) { text, path in
+            paths.append(path)
+            return .string("<\(text)>")
+        }
+        #expect(
+            sealed == [
+                "reason": "<r>", "scope": "s", "notes": ["<a>", "<b>"], "evidence": ["host": "<h>"], "nested": ["why": "<w>"],
+                "unknown": "u",
+            ])
+        #expect(paths == ["data.reason", "data.notes[0]", "data.notes[1]", "data.evidence.host", "data.nested.why"])
+    }
+}

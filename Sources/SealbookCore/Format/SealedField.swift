@@ -164,6 +164,17 @@ public struct SealedValue: Sendable, Equatable {
 }
 
 extension JSONValue {
+    /// Whether any sealed value is in this value (a walk that allocates nothing).
+    public var containsSealed: Bool {
+        switch self {
+        case .object(let o):
+            if o.count == 4, o["sealed"] != nil, SealedValue(o) != nil { return true }
+            return o.members.contains { $0.value.containsSealed }
+        case .array(let a): return a.contains { $0.containsSealed }
+        default: return false
+        }
+    }
+
     /// The data key ids of every sealed value in this value, in document order, without repeats.
     public var sealedDataKeys: [String] {
         var out: [String] = []
