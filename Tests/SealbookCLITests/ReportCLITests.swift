@@ -150,15 +150,18 @@ struct ReportCLITests {
         #expect(try r.run(["replay", r.session, "--allow-unverified"]).stdout.contains("UNVERIFIED"))
     }
 
-    @Test("offline from a bundle: the same report as online, apart from the verification source and the recording times a bundle does not carry")
+    @Test("offline from a bundle and its data keys file: the same report as online, apart from the verification source and the recording times a bundle does not carry")
     func bundle() throws {
         let r = try ReportLedger()
         defer { r.cleanup() }
-        let bundle = r.l.dir.file("ledger.bundle")
-        #expect(try r.run(["export", "--out", bundle]).status == 0)
+        let bundle = r.l.dir.file("ledger.bundle"), keys = r.l.dir.file("ledger.keys")
+        #expect(try r.run(["export", "--out", bundle, "--data-keys", keys]).status == 0)
         let online = try json(try r.run(["report", "session", r.session, "--format", "json"]))
         let offline = try runSealbook(
-            ["report", "session", r.session, "--format", "json", "--bundle", bundle, "--trust-root", r.l.rootPublicKey],
+            [
+                "report", "session", r.session, "--format", "json", "--bundle", bundle, "--data-keys", keys, "--trust-root",
+                r.l.rootPublicKey,
+            ],
             environment: ["SEALBOOK_HOME": r.l.dir.file("home")])
         #expect(offline.status == 0, "\(offline.stderr)")
         // A bundle carries no recordedAt: offline, the signed time stands in for it

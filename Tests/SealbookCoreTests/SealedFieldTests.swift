@@ -100,4 +100,15 @@ struct SealedFieldTests {
         #expect(CardNumberGuard.findProbableCardNumber(in: ["reason": lookalike]) == nil)
         #expect(CardNumberGuard.findProbableCardNumber(in: ["reason": .string(digits)]) == "data.reason")
     }
+
+    @Test("a key id or data key id whose hex digits are all decimal and pass Luhn is an id, not a card number")
+    func idsAreNotCardNumbers() throws {
+        #expect(CardNumberGuard.passesLuhn(Array("4111111111111111".utf8).map { $0 - 48 }))
+        #expect(FormatV1.isValidKeyID("ed25519:4111111111111111"))
+        #expect(CardNumberGuard.findProbableCardNumber(in: ["key": "ed25519:4111111111111111"]) == nil)
+        #expect(CardNumberGuard.findProbableCardNumber(in: ["keys": ["ed25519:4111111111111111", "x"]]) == nil)
+        #expect(CardNumberGuard.findProbableCardNumber(in: ["dataKey": "dk:41111111111111110000000000000000"]) == nil)
+        // The same digits as free text are still refused.
+        #expect(CardNumberGuard.findProbableCardNumber(in: ["note": "card 4111111111111111"]) == "data.note")
+    }
 }

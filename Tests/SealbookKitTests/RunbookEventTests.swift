@@ -64,7 +64,7 @@ struct RunbookEventTests {
         // the command lifecycle (CommandExecution).
         let elsewhere: Set<String> = [
             "key.enrolled", "key.revoked", "checklist.item.recorded", "command.started", "command.finished",
-            "migration.applied", "migration.rolled-back",
+            "migration.applied", "migration.rolled-back", "data.erased",
         ]
         let missing = Set(EventCatalog.builtIn.types).subtracting(built).subtracting(elsewhere)
         #expect(missing.isEmpty, "no RunbookEvent builds \(missing.sorted())")

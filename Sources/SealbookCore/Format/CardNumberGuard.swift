@@ -65,6 +65,10 @@ public enum CardNumberGuard {
             return nil
         case .number(let n):
             return isProbableCardNumber(n) ? path : nil
+        case .string(let s) where FormatV1.isValidKeyID(s) || DataKey.isValidID(s):
+            // A key id or a data key id: hex digits of a hash, which may all be decimal (one
+            // key in about 20,000 would otherwise pass for a card number and could not be enrolled).
+            return nil
         case .string(let s):
             return containsProbableCardNumber(s) ? path : nil
         case .array(let elements):
@@ -309,6 +313,7 @@ public enum CardNumberGuard {
         }
         for e in elements {
             switch e {
+            case .string(let s) where FormatV1.isValidKeyID(s) || DataKey.isValidID(s): if flush() { return true }
             case .string(let s): run.append(s)
             case .number(let n) where n.integer != nil: run.append(String(n.integer!))
             default: if flush() { return true }
