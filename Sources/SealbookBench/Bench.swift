@@ -21,12 +21,16 @@ public struct BenchOptions: Sendable {
     public var repositoryRoot: String?
     /// Leave the benchmark's databases on the server (to profile or inspect them).
     public var keepDatabases: Bool
+    /// Run only these scenarios (by number; nil: all). The baselines a selected scenario is
+    /// compared with still run; the others are left out of the report.
+    public var only: Set<Int>?
 
     public init(
         quick: Bool, adminURL: String, events: Int? = nil, skipPeer: Bool = false, binary: String,
         scratchDirectory: String = NSTemporaryDirectory(), repositoryRoot: String? = nil, keepDatabases: Bool = false
     ) {
         self.keepDatabases = keepDatabases
+        self.only = nil
         self.quick = quick
         self.adminURL = adminURL
         self.events = events
@@ -175,6 +179,12 @@ struct Runner {
         }
     }
 
+    /// Whether any of `ids` is to run (``BenchOptions/only``).
+    func wants(_ ids: Int...) -> Bool {
+        guard let only = options.only else { return true }
+        return ids.contains(where: only.contains)
+    }
+
     mutating func run() -> BenchOutcome {
         defer { if !options.keepDatabases { server.dropAll() } }
         let loadStart = Machine.loadAverage
@@ -213,7 +223,10 @@ struct Runner {
         }
 
         // The peer's virtualenv.
-        if options.skipPeer {
+        let appends = wants(4, 5, 6)
+        if !appends {
+            peerProblem = "not run (--scenarios)"
+        } else if options.skipPeer {
             peerProblem = "--skip-peer"
         } else if let peer {
             do {
@@ -233,6 +246,7 @@ struct Runner {
                 keys: keys)) ?? []
         var raw: [(String, BenchJSON)] = []
         do {
+            guard appends else { throw BenchError("not run (--scenarios)") }
             log("raw PostgreSQL: \(sizes.singles) INSERTs, one per transaction")
             let single = try RawInsertBaseline.single(url: try server.createDatabase("raw1").url, events: Array(rawEvents.prefix(sizes.singles)))
             raw.append(("onePerTransaction", single.json))
@@ -252,11 +266,11 @@ struct Runner {
         report.baselines.append(("postgresRawInsert", .object(raw)))
 
         var peerRuns: [(String, BenchJSON)] = []
-        scenarios.append(appendScenario4(keys: keys, peerRuns: &peerRuns))
-        scenarios.append(appendScenario5(keys: keys, peerRuns: &peerRuns))
-        scenarios.append(appendScenario6(keys: keys, peerRuns: &peerRuns))
-        scenarios += signatureCheckScenarios(keys: keys)
-        scenarios += treeMaintenanceScenarios(keys: keys)
+        if wants(4) { scenarios.append(appendScenario4(keys: keys, peerRuns: &peerRuns)) }
+        if wants(5) { scenarios.append(appendScenario5(keys: keys, peerRuns: &peerRuns)) }
+        if wants(6) { scenarios.append(appendScenario6(keys: keys, peerRuns: &peerRuns)) }
+        if wants(10, 11) { scenarios += signatureCheckScenarios(keys: keys) }
+        if wants(18, 19, 20) { scenarios += treeMaintenanceScenarios(keys: keys) }
         var peerJSON: [(String, BenchJSON)] = [("status", .string(peerProblem == nil ? "ok" : options.skipPeer ? "skipped" : "peer-unavailable"))]
         if let peerProblem { peerJSON.append(("error", .string(peerProblem))) }
         peerJSON.append(("library", .string("eventsourcing (PostgreSQL persistence, psycopg 3)")))
@@ -290,14 +304,16 @@ struct Runner {
             target: Target(op: .atLeast, value: 0.5, text: "≥ 0.50 × reading and decoding the same rows"))
         var ceiling: Double? = crypto?.verifyAllCores
         var anchored: [ScenarioResult]? = nil
+        let bigLog = wants(1, 2, 3, 7, 8, 13, 14, 15, 16, 17)
         do {
+            guard bigLog else { throw BenchError("not run (--scenarios)") }
             let db = try server.createDatabase("log")
             try Workload.setUpLedger(url: db.url, keys: keys, runbook: true)
             let builder = LogBuilder(url: db.url, keys: keys, streams: sizes.logStreams)
             let first = try growLog(builder, to: sizes.memorySmall)
             let smallEntries = try LedgerStore(conninfo: db.url).head().seq
             log("scenario 3: sealbook verify (child process), \(grouped(smallEntries)) entries")
-            let small = try childVerify(["--database-url", db.url], keys: keys, expect: smallEntries)
+            let small = wants(3) ? try childVerify(["--database-url", db.url], keys: keys, expect: smallEntries) : nil
             let rest = try growLog(builder, to: sizes.events)
             let built = first.events + rest.events, buildSeconds = first.seconds + rest.seconds
             report.logBuild = .object([
@@ -325,6 +341,7 @@ struct Runner {
             // behind the CLI), in a child process: its wall time gives the rate, wait4 its peak RSS.
             let store = try LedgerStore(conninfo: db.url)
             let head = try store.head()
+            if wants(1, 3) {
             log("scenarios 1 and 3: sealbook verify (child process), \(grouped(head.seq)) entries from the database")
             let big = try childVerify(["--database-url", db.url], keys: keys, expect: head.seq)
             let dbRate = Double(head.seq) / big.seconds
@@ -339,6 +356,7 @@ struct Runner {
             ]
             s1.settle(figure: dbRate, baseline: ceiling)
             log("scenario 1: \(formatRate(dbRate)) (ratio \(s1.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
+            if let small {
             let ratio = Double(big.peakRSSBytes) / Double(max(1, small.peakRSSBytes))
             s3.details = [
                 ("smallEntries", .int(smallEntries)), ("smallPeakRSSBytes", .int(small.peakRSSBytes)),
@@ -350,10 +368,13 @@ struct Runner {
                 figure: Double(big.peakRSSBytes), baseline: Double(small.peakRSSBytes), ratio: ratio,
                 conditions: [("under256MB", big.peakRSSBytes < 256 * 1_048_576)])
             log("scenario 3: peak RSS \(big.peakRSSBytes / 1_048_576) MB (\(small.peakRSSBytes / 1_048_576) MB for \(grouped(smallEntries)))")
+            }
+            }
 
             // 2. Export, then `sealbook verify --bundle` offline (BundleVerifier behind the CLI).
             let bundle = options.scratchDirectory + "/\(server.prefix).bundle"
             defer { try? FileManager.default.removeItem(atPath: bundle) }
+            if wants(2) {
             log("scenario 2: export \(grouped(head.seq)) entries to a bundle")
             let (_, exportSeconds) = try timed { try store.export(to: bundle, overwrite: true) }
             let bundleBytes = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int64) ?? nil
@@ -372,14 +393,16 @@ struct Runner {
             ]
             s2.settle(figure: bundleRate, baseline: ceiling)
             log("scenario 2: \(formatRate(bundleRate)) (ratio \(s2.ratio.map { String(format: "%.3f", $0) } ?? "—"))")
+            }
 
             // 8. Rebuild every projection from seq 1 against reading and decoding the same rows.
-            rebuildScenario(&s8, url: db.url, head: head.seq, keys: keys)
+            if wants(8) { rebuildScenario(&s8, url: db.url, head: head.seq, keys: keys) }
 
             // 13–17. Checkpoints, proofs, verify and report since a checkpoint, on the big log
             // (before scenario 7, whose appends to the slots' streams the builder does not know).
-            anchored = anchoredScenarios(bigURL: db.url, bigBuilder: builder, keys: keys)
+            if wants(13, 14, 15, 16, 17) { anchored = anchoredScenarios(bigURL: db.url, bigBuilder: builder, keys: keys) }
             let headBefore7 = try store.head().seq
+            if wants(7) {
 
             // 7. Latency with the big log in place against an empty log, in alternating rounds
             // (both see the same disk and the same machine load), after a CHECKPOINT (neither
@@ -437,6 +460,7 @@ struct Runner {
                     "scenario 7: p50 \(String(format: "%.2f", f50)) ms with the log, \(String(format: "%.2f", e50)) ms empty (cold pass: \(String(format: "%.2f", cold.full.latency.percentileMs(50) ?? 0)) / \(String(format: "%.2f", cold.empty.latency.percentileMs(50) ?? 0)) ms)"
                 )
             }
+            }
         } catch {
             for i in [0, 1, 2, 3, 4] where [s1, s2, s3, s7, s8][i].figure == nil && [s1, s2, s3, s7, s8][i].note == nil {
                 switch i {
@@ -458,11 +482,11 @@ struct Runner {
                 r.fail(BenchError("the big log could not be built"))
                 return r
             }
-        scenarios.append(reportScenario(keys: keys))
-        scenarios.append(replayScenario(keys: keys))
-        scenarios.append(reportVersusVerifyScenario(keys: keys))
-        scenarios.append(treeBuildScenario(keys: keys))
-        report.scenarios = scenarios.sorted { $0.id < $1.id }
+        if wants(9) { scenarios.append(reportScenario(keys: keys)) }
+        if wants(12) { scenarios.append(replayScenario(keys: keys)) }
+        if wants(21) { scenarios.append(reportVersusVerifyScenario(keys: keys)) }
+        if wants(22) { scenarios.append(treeBuildScenario(keys: keys)) }
+        report.scenarios = scenarios.filter { wants($0.id) }.sorted { $0.id < $1.id }
 
         report.header = [
             ("sealbook", .string(Bench.formatTag)), ("mode", .string(options.quick ? "quick" : "full")), ("date", .string(date)),

@@ -38,6 +38,11 @@ struct Bench: SealbookCommand {
         name: .customLong("keep-databases"),
         help: "Leave the bench_<random>_… databases on the server, to profile or inspect them (drop them yourself).")
     var keepDatabases = false
+    @Option(
+        help: ArgumentHelp(
+            "Run only these scenarios, by number, comma-separated (e.g. 13,14,15,16,17 on a 1,000,000-event log); their baselines still run.",
+            valueName: "list"))
+    var scenarios: String?
     // Scenario 8 runs each of its passes as `sealbook bench --rebuild-pass read|rebuild` in a
     // child process of its own, on the log database given by --database-url.
     @Option(name: .customLong("rebuild-pass"), help: ArgumentHelp(visibility: .private)) var rebuildPass: String?
@@ -65,8 +70,15 @@ struct Bench: SealbookCommand {
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
         let showProgress = !output.json && (o.isTerminal || progress)
-        let options = BenchOptions(
+        var options = BenchOptions(
             quick: quick, adminURL: adminURL, events: events, skipPeer: skipPeer, binary: binary, keepDatabases: keepDatabases)
+        if let scenarios {
+            let ids = scenarios.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !ids.isEmpty, ids.allSatisfy({ $0.map { (1...22).contains($0) } ?? false }) else {
+                throw CLIError(.usage, "--scenarios must list scenario numbers 1-22, comma-separated (docs/PERFORMANCE.md)")
+            }
+            options.only = Set(ids.compactMap { $0 })
+        }
         let outcome = SealbookBench.Bench.run(options) { line in
             if showProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
