@@ -58,6 +58,12 @@ struct ErasureCLITests {
         #expect(unknown.status == 96 && unknown.stderr.contains("no data key"))
         #expect(try l.headSeq() == head)
 
+        // A checkpoint before the erasure, which the log must still match afterwards.
+        let (logKey, vkey) = try l.enrollLogKey()
+        let cpBefore = l.dir.file("cp-before.txt")
+        #expect(try l.run(["checkpoint", "--key", logKey, "--out", cpBefore]).status == 0)
+        let closedSeq = try #require(try l.db.superuserQuery("SELECT seq FROM sealbook.events WHERE type = 'session.closed'").first ?? nil)
+
         // The erasure.
         let erased = try l.run(["erase", "--data-key", dataKey, "--reason", "Erasure request DSR-2026-0042", "--key", l.dir.file("po.key"), "--json"])
         #expect(erased.status == 0, "\(erased.stderr)")
@@ -66,8 +72,17 @@ struct ErasureCLITests {
         let again = try l.run(["erase", "--data-key", dataKey, "--reason", "again", "--key", l.dir.file("po.key")])
         #expect(again.status == 96 && again.stderr.contains("erased already, at seq \(seq)"))
 
-        // Online: the log verifies, the text is gone, the placeholder names the erasure.
+        // Online: the log verifies, also against the checkpoint taken before the erasure, and a new
+        // checkpoint proves both the event whose text is gone and its consistency with the old one.
         #expect(try l.run(["verify"] + root).status == 0)
+        #expect(try l.run(["verify", "--checkpoint", cpBefore, "--log-vkey", vkey] + root).status == 0)
+        let cpAfter = l.dir.file("cp-after.txt")
+        #expect(try l.run(["checkpoint", "--key", logKey, "--out", cpAfter]).status == 0)
+        let inclusion = try l.run(["prove", "inclusion", "--seq", closedSeq, "--checkpoint", cpAfter, "--log-vkey", vkey])
+        #expect(inclusion.status == 0, "\(inclusion.stderr)")
+        let sizeBefore = try #require(try String(contentsOfFile: cpBefore, encoding: .utf8).split(separator: "\n").dropFirst().first)
+        let consistency = try l.run(["prove", "consistency", "--from", String(sizeBefore), "--checkpoint", cpAfter, "--log-vkey", vkey])
+        #expect(consistency.status == 0, "\(consistency.stderr)")
         let replay = try l.run(["replay", session] + root)
         #expect(replay.stdout.contains("[erased at seq \(seq)]") && !replay.stdout.contains("Jane"))
         let listedAfter = try json(try l.run(["data-keys", "--json"]))
