@@ -33,9 +33,10 @@ public final class Ledger {
     ) throws -> LedgerStore.AppendResult {
         let held = try roles ?? tableRoles(of: key)
         do { try catalog.check(type: event.type, data: event.data, signerRoles: held) } catch { throw LedgerError.refused(error) }
-        // A closed session takes nothing more, through any path (docs/CONTROLS.md §3.1).
+        // A closed session takes nothing more, through any path, but what its runbook counts
+        // after the close (docs/CONTROLS.md §3.1, docs/RUNBOOK.md "After the close").
         if let id = StreamID.sessionID(event.stream), let closed = try store.firstSeq(ofType: "session.closed", in: event.stream) {
-            throw LedgerError.sessionClosed(id, outcome: "closed at seq \(closed)")
+            try session(id).admit(event.type, closedAt: closed)
         }
         // Free text is sealed after the checks (which see the text) and before signing; the
         // idempotency key is fixed first, so that a retry seals to the same bytes.
@@ -134,7 +135,7 @@ public final class Ledger {
     /// Session `id`, which must still be open.
     public func openSession(_ id: String) throws -> SessionView {
         let s = try session(id)
-        if s.state.closed { throw LedgerError.sessionClosed(id, outcome: "outcome \(s.state.outcome ?? "?")") }
+        if s.state.closed { throw s.closedError() }
         return s
     }
 
@@ -182,7 +183,7 @@ public final class Ledger {
     public func record(type: String, data: JSONObject, in session: SessionView, key: KeyFile) throws
         -> LedgerStore.AppendResult
     {
-        if session.state.closed { throw LedgerError.sessionClosed(session.id, outcome: "outcome \(session.state.outcome ?? "?")") }
+        try session.admit(type)
         return try append(
             .init(stream: session.stream, type: type, data: data), key: key, roles: session.log.roles(of: key.keyID))
     }
@@ -304,6 +305,23 @@ public struct SessionView: Sendable {
     public let events: [VerifiedEvent]
     /// The verified read it comes from (the key history, the position).
     public let log: VerifiedLog
+
+    /// Whether an event of `type` may still be recorded: always while the session is open;
+    /// after its close only a type its runbook lists in `afterClose` (then reports mark it as
+    /// recorded after the close). Throws ``LedgerError/sessionClosed(_:outcome:)`` otherwise.
+    public func admit(_ type: String, closedAt: Int64? = nil) throws {
+        guard state.closed else { return }
+        guard !((try? runbook())?.afterClose ?? []).contains(type) else { return }
+        throw closedError(closedAt: closedAt)
+    }
+
+    /// That the session is closed, and what its runbook still takes after the close.
+    func closedError(closedAt: Int64? = nil) -> LedgerError {
+        let late = (try? runbook())?.afterClose ?? []
+        var why = "outcome \(state.outcome ?? "?")" + (closedAt.map { ", closed at seq \($0)" } ?? "")
+        why += late.isEmpty ? "" : "; after the close its runbook takes only \(late.joined(separator: ", "))"
+        return LedgerError.sessionClosed(id, outcome: why)
+    }
 
     /// The runbook the session follows: the built-in one with the id it recorded, or `file`
     /// (whose SHA-256 must be the one the session recorded).

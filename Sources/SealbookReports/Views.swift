@@ -165,8 +165,11 @@ enum Views {
             "migrationStartedCite": st.migrationStarted.map(EventText.cite) ?? "—",
             "migrationCompletedCite": st.migrationCompleted.map(EventText.cite) ?? "—",
             "hasAfterClose": !st.afterClose.isEmpty,
-            "afterClose": st.afterClose.map { "\($0.type) by \($0.actor) at \($0.time) (\(EventText.cite($0.ref)))" }
-                .joined(separator: "; "),
+            "afterClose": st.afterClose.map {
+                "\($0.type) by \($0.actor), signed \($0.time)" + ($0.recordedAt.map { ", recorded \($0)" } ?? "")
+                    + " (\(EventText.cite($0.ref))): " + ($0.counted ? "counted (the runbook allows it after the close)" : "not counted")
+            }
+            .joined(separator: "; "),
         ]
     }
 

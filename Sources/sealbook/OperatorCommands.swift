@@ -17,7 +17,9 @@ protocol SessionEventCommand: SealbookCommand {
 extension SessionEventCommand {
     func perform(_ out: Output) throws {
         let ctx = try RunbookContext(out: out, database: database, key: key)
-        let s = try ctx.ledger.openSession(try session.resolve())
+        // A closed session may still take what its runbook counts after the close (record
+        // refuses anything else).
+        let s = try ctx.ledger.session(try session.resolve())
         let event = try event(s)
         ctx.report(RecordedEvent(type: event.type, result: try ctx.ledger.record(event, in: s, key: ctx.key)))
     }

@@ -200,7 +200,7 @@ struct GateCLITests {
         #expect(why.contains("is not superseded"))
     }
 
-    @Test("a closed session takes nothing more: append, check and approve are refused (exit 67) and the head does not move")
+    @Test("a closed session takes nothing more than its runbook's afterClose types: append and check are refused (exit 67) and the head does not move")
     func closedSessionRefusesEverything() throws {
         let l = try CLILedger()
         defer { l.cleanup() }
@@ -212,12 +212,42 @@ struct GateCLITests {
         let item = #"{"item":"sox-audit-trail","status":"pass"}"#
         let raw = try l.run(["append", "--stream", "session/\(sid)", "--type", "checklist.item.recorded", "--data", item], env: env)
         #expect(raw.status == 67 && raw.stderr.contains("is closed"), "\(raw.stderr)")
+        #expect(raw.stderr.contains("takes only approval.granted, documentation.recorded"), "\(raw.stderr)")
         let check = try l.run(["check", "sox-audit-trail", "--status", "pass"], env: env)
         #expect(check.status == 67, "\(check.stderr)")
-        let approve = try l.run(["approve", "--key", bob], env: env)
-        #expect(approve.status == 67, "\(approve.stderr)")
+        let notify = try l.run(["notify", "--audience", "ops", "--channel", "#ops", "--subject", "late"], env: env)
+        #expect(notify.status == 67, "\(notify.stderr)")
         #expect(try l.headSeq() == head)
+        _ = bob
         // Another stream is not affected.
         #expect(try l.append("notes/\(sid)", #"{"text":"after the close"}"#).status == 0)
+    }
+
+    @Test("after the close, a retrospective approval of an emergency change is taken, counted by sox.change.emergency and marked as recorded after the close")
+    func retrospectiveApprovalAfterClose() throws {
+        let l = try CLILedger()
+        defer { l.cleanup() }
+        let (bob, _, sid, env) = try Self.twoApprovers(l)
+        let run = try l.run(
+            ["run", "--override", "--justification", "P1 outage on settlements, CAB later", "--", "alembic", "upgrade", "head"], env: env)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try l.run(["session", "close", "--outcome", "success"], env: env).status == 0)
+        let (before, _) = try Self.control(l, sid, "sox.change.emergency", env: env)
+        #expect(before == "fail" || before == "pending")
+        let approve = try l.run(["approve", "--scope", "retrospective", "--comment", "CAB retrospective review", "--key", bob, "--json"], env: env)
+        #expect(approve.status == 0, "\(approve.stderr)")
+        let seq = try #require(try json(approve)["seq"]?.int64Value)
+        let (after, why) = try Self.control(l, sid, "sox.change.emergency", env: env)
+        #expect(after == "pass", "\(why)")
+        #expect(why.contains("approval.granted at seq \(seq) by approver-bob@fingood was recorded after the session's close"), "\(why)")
+        let report = try json(try l.run(["report", "session", sid, "--format", "json"], env: env))
+        let late = try #require(report["session"]?["state"]?["afterClose"]?.arrayValue)
+        #expect(late.count == 1 && late[0]["seq"]?.int64Value == seq && late[0]["counted"] == .bool(true))
+        #expect(late[0]["recordedAt"]?.stringValue != nil)
+        let md = try l.run(["report", "session", sid], env: env)
+        #expect(md.stdout.contains("counted (the runbook allows it after the close)"), "\(md.stdout)")
+        // What the runbook does not list stays refused.
+        let check = try l.run(["check", "sox-audit-trail", "--status", "pass"], env: env)
+        #expect(check.status == 67 && check.stderr.contains("after the close its runbook takes only"), "\(check.stderr)")
     }
 }

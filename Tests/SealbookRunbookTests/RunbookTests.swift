@@ -346,6 +346,20 @@ struct RunbookErrorTests {
         let rb = try Runbook.load(json: Array(Self.base.utf8), source: "base.json")
         #expect(rb.id == "broken-test")
         #expect(rb.source == "base.json")
+        #expect(rb.afterClose.isEmpty)
+    }
+
+    @Test("afterClose: approvals, denials, documents and notifications; never an action or the session's own course")
+    func afterClose() throws {
+        let with = { (list: String) in Self.base.replacingOccurrences(of: #""steps": ["#, with: #""afterClose": \#(list), "steps": ["#) }
+        let rb = try Runbook.load(json: Array(with(#"["approval.granted", "documentation.recorded"]"#).utf8), source: "a.json")
+        #expect(rb.afterClose == ["approval.granted", "documentation.recorded"])
+        #expect(Runbook.builtIn.afterClose == ["approval.granted", "documentation.recorded"])
+        for bad in ["command.started", "checklist.item.recorded", "session.closed", "migration.applied", "custom.note"] {
+            let e = Self.error(with("[\"\(bad)\"]"))
+            #expect(e?.problems.first?.path == "afterClose[0]", "\(bad)")
+        }
+        #expect(Self.error(with(#"["approval.granted", "approval.granted"]"#)) != nil)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {

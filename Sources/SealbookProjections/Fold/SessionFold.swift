@@ -142,10 +142,12 @@ public struct SessionFold: Sendable {
             break
         }
         guard e.body.stream == stream else { return false }
-        // After session.closed: listed, never evaluated (as ``LedgerProjection`` does).
+        // After session.closed: listed; evaluated only when the runbook counts the type after
+        // the close (as ``Evaluation`` does).
         if state.closed {
-            afterClose.append(LateEvent(e))
-            return true
+            let counted = runbook?.afterClose.contains(e.type) ?? false
+            afterClose.append(LateEvent(e, counted: counted))
+            if !counted { return true }
         }
         events.append(e)
         byType[e.type, default: []].append(e)
@@ -168,6 +170,7 @@ public struct SessionFold: Sendable {
             let found = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
             if found != runbook || checklists.isEmpty { rebuildChecklistLayout(found) }
             runbook = found
+            state.countedAfterClose = Set(found?.afterClose ?? [])
         case "session.closed":
             first(Anchor.sessionClosed)
             global = true
@@ -282,7 +285,8 @@ public struct SessionFold: Sendable {
         return SessionReport(
             stream: stream, sessionID: StreamID.sessionID(stream) ?? stream, migrationID: state.migrationID,
             environment: state.environment, changeTicket: state.changeTicket, runbook: reference,
-            runbookKnown: runbook != nil, state: summary, checklists: checklists, controls: results)
+            runbookKnown: runbook != nil, state: summary, checklists: checklists,
+            controls: afterClose.contains(where: \.counted) ? results.map { $0.markingLate(afterClose) } : results)
     }
 
     // MARK: Checklists

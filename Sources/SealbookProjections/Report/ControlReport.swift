@@ -63,6 +63,25 @@ public struct ControlResult: Sendable, Equatable {
     public let exception: ControlException?
 }
 
+extension ControlResult {
+    /// This result with a reason for each piece of its evidence that was recorded after the
+    /// session's close and counted because the runbook allows its type late (``LateEvent``),
+    /// saying who recorded it and when: a verdict that rests on it says so.
+    func markingLate(_ late: [LateEvent]) -> ControlResult {
+        let counted = late.filter(\.counted)
+        guard !counted.isEmpty else { return self }
+        let cited = Set(evidence.map(\.seq))
+        let notes = counted.filter { cited.contains($0.ref.seq) }.map {
+            "\($0.type) at seq \($0.ref.seq) by \($0.actor) was recorded after the session's close (signed \($0.time)"
+                + ($0.recordedAt.map { ", recorded \($0)" } ?? "") + "); the runbook counts it late"
+        }
+        guard !notes.isEmpty else { return self }
+        return ControlResult(
+            id: id, title: title, framework: framework, references: references, covers: covers, status: status,
+            freshness: freshness, evidence: evidence, reasons: reasons + notes, exception: exception)
+    }
+}
+
 /// One line of a runbook checklist as a session recorded it.
 public struct ChecklistLine: Sendable, Equatable {
     public let item: String
@@ -117,12 +136,19 @@ public struct LateEvent: Sendable, Equatable {
     public let actor: String
     /// The signed time.
     public let time: String
+    /// When the server recorded it (nil from a bundle).
+    public let recordedAt: String?
+    /// Whether the session's runbook counts this type after the close (`Runbook.afterClose`):
+    /// then the controls take it in, and the report marks it as recorded after the close.
+    public let counted: Bool
 
-    init(_ e: VerifiedEvent) {
+    init(_ e: VerifiedEvent, counted: Bool) {
         ref = e.ref
         type = e.type
         actor = e.actor
         time = e.body.time
+        recordedAt = e.recordedAt
+        self.counted = counted
     }
 }
 
@@ -281,7 +307,8 @@ extension SessionSummary {
                     afterClose.map {
                         J.obj([
                             ("seq", J.int($0.ref.seq)), ("eventHash", .string($0.ref.eventHash.hex)), ("type", .string($0.type)),
-                            ("actor", .string($0.actor)), ("time", .string($0.time)),
+                            ("actor", .string($0.actor)), ("time", .string($0.time)), ("recordedAt", J.opt($0.recordedAt)),
+                            ("counted", .bool($0.counted)),
                         ])
                     })
             ),

@@ -87,11 +87,15 @@ extension LedgerProjection {
     private func sessionReport(
         _ stream: String, _ recorded: [VerifiedEvent], catalog: ControlCatalog, runbooks: [Runbook], asOf: Timestamp
     ) -> (SessionReport, Runbook?) {
-        // What the session's stream holds after its session.closed is listed, never evaluated.
+        // What the session's stream holds after its session.closed is listed; it is evaluated
+        // only when the session's runbook counts its type after the close (Runbook.afterClose).
         let end = recorded.firstIndex { $0.type == "session.closed" }.map { $0 + 1 } ?? recorded.count
-        let events = Array(recorded[..<end])
-        let state = SessionState(events: events)
-        let runbook = runbooks.first { $0.id == state.runbookID && $0.sha256 == state.runbookSHA256 }
+        let opening = SessionState(events: recorded[..<end])
+        let runbook = runbooks.first { $0.id == opening.runbookID && $0.sha256 == opening.runbookSHA256 }
+        let counted = Set(runbook?.afterClose ?? [])
+        let late = recorded[end...]
+        let events = Array(recorded[..<end]) + late.filter { counted.contains($0.type) }
+        let state = counted.isEmpty ? opening : SessionState(events: events, countedAfterClose: counted)
         let subject = Subject.session(id: stream, events: events, runbook: runbook)
         var evaluator = Evaluator(catalog: catalog, subject: subject, asOf: asOf, keys: keys)
         let bySeq = Dictionary(events.map { ($0.seq, $0.ref) }, uniquingKeysWith: { a, _ in a })
@@ -119,7 +123,7 @@ extension LedgerProjection {
             migrationStarted: a[Anchor.migrationStarted]?.ref, migrationCompleted: a[Anchor.migrationCompleted]?.ref,
             override: a[Anchor.overrideRecorded]?.ref, executors: subject.executorActors.sorted(),
             eventCount: events.count,
-            lastSeq: events.last?.seq ?? 0, afterClose: recorded[end...].map(LateEvent.init))
+            lastSeq: events.last?.seq ?? 0, afterClose: late.map { LateEvent($0, counted: counted.contains($0.type)) })
         let reference: RunbookReference? = state.runbookID.map {
             RunbookReference(id: $0, version: state.runbookVersion ?? "", sha256: state.runbookSHA256 ?? "")
         }
@@ -127,7 +131,7 @@ extension LedgerProjection {
             stream: stream, sessionID: StreamID.sessionID(stream) ?? stream, migrationID: state.migrationID,
             environment: state.environment, changeTicket: state.changeTicket, runbook: reference,
             runbookKnown: runbook != nil,
-            state: summary, checklists: checklists, controls: evaluator.results())
+            state: summary, checklists: checklists, controls: evaluator.results().map { $0.markingLate(summary.afterClose) })
         return (report, runbook)
     }
 

@@ -76,6 +76,20 @@ public struct Runbook: Sendable, Equatable {
     public let resources: [RunbookResource]
     /// The legal and compliance notice, if any.
     public let legalNotice: LegalNotice?
+    /// Event types the application still records in a session after its `session.closed`
+    /// (docs/RUNBOOK.md, "After the close"), e.g. the retrospective approval of an emergency
+    /// change: reports count them and mark each one as recorded after the close. Any other
+    /// event is refused once a session is closed. Empty unless the runbook lists some.
+    public internal(set) var afterClose: [String] = []
+
+    /// The event types a runbook may list in ``afterClose``: those of the catalog that record
+    /// a decision or a record about the change, never an action on the database or the
+    /// session's own course.
+    public static let typesAllowedAfterClose: Set<String> = [
+        "approval.granted", "approval.denied", "documentation.recorded", "notification.sent",
+    ]
+
+    static func mayFollowClose(_ type: String) -> Bool { typesAllowedAfterClose.contains(type) }
 
     // MARK: Loading
 

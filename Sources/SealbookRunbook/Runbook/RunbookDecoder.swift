@@ -292,7 +292,7 @@ struct RunbookDecoder {
         let optionalTop = [
             "$schema", "description", "placeholders", "recordedEnvironment", "passLedgerDatabaseURL", "readOnlyCommands", "rollback",
             "emergencyResponse", "postMigrationValidation", "compliance", "troubleshooting",
-            "documentationRequirements", "successCriteria", "escalation", "resources", "legalNotice",
+            "documentationRequirements", "successCriteria", "escalation", "resources", "legalNotice", "afterClose",
         ]
         guard case .object = root else {
             fail("", "a runbook must be a JSON object, found \(Self.typeName(root))")
@@ -323,13 +323,19 @@ struct RunbookDecoder {
         let escalation = escalationList(n)
         let resources = resourceList(n)
         let notice = legalNotice(n)
+        let afterClose = strings(n, "afterClose", .any, minItems: 0, unique: true) ?? []
+        for (i, type) in afterClose.enumerated() where !Runbook.mayFollowClose(type) {
+            fail(
+                "afterClose[\(i)]",
+                "\(type) may not be recorded after a session's close: only a type of the event catalog that changes nothing on the database (approvals, denials, documents, notifications)")
+        }
 
         for (name, path) in setVariables where !recorded.contains(name) {
             fail(path, "variable \(name) is set here but not listed in recordedEnvironment")
         }
 
         guard problems.isEmpty else { return nil }
-        return Runbook(
+        var runbook = Runbook(
             id: id ?? "", version: version ?? "", title: title ?? "", description: description,
             owner: owner ?? "", approvedBy: approvedBy ?? [], lastUpdated: lastUpdated ?? "",
             sha256: sha256, source: source, placeholders: placeholders,
@@ -338,6 +344,8 @@ struct RunbookDecoder {
             emergencyResponse: emergency, postMigrationValidation: validation, compliance: compliance,
             troubleshooting: troubleshooting, documentationRequirements: documentation,
             successCriteria: success, escalation: escalation, resources: resources, legalNotice: notice)
+        runbook.afterClose = afterClose
+        return runbook
     }
 
     mutating func readOnlyCommandList(_ n: ObjectNode) -> [ReadOnlyCommand] {

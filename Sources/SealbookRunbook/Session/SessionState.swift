@@ -42,9 +42,12 @@ public struct SessionState: Sendable {
     public private(set) var sessionID: String = ""
     public private(set) var opened = false
     public private(set) var closed = false
-    /// The `seq` of events recorded in the session's stream after its `session.closed`: not
-    /// folded into the state.
+    /// The `seq` of events recorded in the session's stream after its `session.closed`; those of
+    /// the types in ``countedAfterClose`` are folded into the state, the others are not.
     public private(set) var afterClose: [Int64] = []
+    /// The event types the session's runbook still counts after the close (`Runbook.afterClose`,
+    /// docs/RUNBOOK.md "After the close"). Empty: nothing after the close counts.
+    public var countedAfterClose: Set<String> = []
     public private(set) var outcome: String?
     public private(set) var environment: String?
     public private(set) var migrationID: String?
@@ -93,8 +96,10 @@ public struct SessionState: Sendable {
 
     public init() {}
 
-    /// Folds `events` (one session's stream, verified, in order).
-    public init(events: some Sequence<VerifiedEvent>) {
+    /// Folds `events` (one session's stream, verified, in order); after its `session.closed`,
+    /// only the types in `countedAfterClose` count.
+    public init(events: some Sequence<VerifiedEvent>, countedAfterClose: Set<String> = []) {
+        self.countedAfterClose = countedAfterClose
         for e in events { apply(e) }
     }
 
@@ -103,11 +108,12 @@ public struct SessionState: Sendable {
         let seq = e.seq, body = e.body
         let d = e.data
         func s(_ k: String) -> String? { d[k]?.stringValue }
-        // Nothing counts after the session closed (docs/CONTROLS.md §3.1): such an event could
-        // only have come around the application layer, which refuses it; it is listed, not folded.
+        // After the session closed (docs/CONTROLS.md §3.1) only what the runbook allows late
+        // counts; anything else could only have come around the application layer, which
+        // refuses it: it is listed, not folded.
         if closed {
             afterClose.append(seq)
-            return
+            guard countedAfterClose.contains(body.type) else { return }
         }
         eventCount += 1
         lastSeq = seq
