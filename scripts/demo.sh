@@ -192,6 +192,10 @@ enroll "$K_ALICE" dba-alice@fingood operator
 enroll "$K_BOB" approver-bob@fingood approver
 enroll "$K_CAROL" ic-carol@fingood incident-commander
 enroll "$K_CI" ci-pipeline@fingood pipeline
+# The privacy officer erases data keys on a data subject's request (GDPR Art. 17).
+K_PO="$DEMO/privacy.key"
+key privacy-officer@fingood "$K_PO"
+enroll "$K_PO" privacy-officer@fingood privacy-officer
 # The log key signs checkpoints (role log); its verifier key (vkey) is what auditors and
 # witnesses pin. The witness is an auditor's: its own key, outside the ledger.
 K_LOG="$DEMO/log.key" K_W1="$DEMO/witness-w1.key"
@@ -573,6 +577,18 @@ sb export --session "$SESSION_B" --out "$EVIDENCE" --force
 sb verify --evidence "$EVIDENCE" --trust-root "$ROOT_PK" --log-vkey "$LOG_VKEY"
 
 # ---------------------------------------------------------------------------------------------
+say "8b. an erasure request (GDPR Art. 17): session C's free text is sealed; the privacy officer erases its data key"
+# The auditor's copy first: a bundle with the data keys that open its sealed fields.
+sb export --out "$DEMO/before-erasure.bundle" --data-keys "$DEMO/before-erasure.keys" --force
+DK_C="$(sb data-keys --stream "session/$SESSION_C" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dataKeys"][0]["dataKey"])')"
+sbj erase --data-key "$DK_C" --reason "Erasure request DSR-DEMO-0001 (GDPR Art. 17)" --key "$K_PO"
+ERASED_AT="$(jget seq <<<"$J")"
+sb verify --trust-root "$ROOT_PK"
+sb replay "$SESSION_C" --trust-root "$ROOT_PK" | grep -q "\[erased at seq $ERASED_AT\]" \
+    || die "session C's replay does not show its text as erased at seq $ERASED_AT"
+say "   session C's description and summary now read [erased at seq $ERASED_AT]; the log still verifies"
+
+# ---------------------------------------------------------------------------------------------
 say "9. the auditor's reports: each session, the period, the incident (Markdown and HTML)"
 REPORTS="$DEMO/reports"
 mkdir -p "$REPORTS"
@@ -594,7 +610,7 @@ Done. Where everything is:
   sealbook binary      $BIN
   embedded PostgreSQL  $SEALBOOK_HOME/pg   ($("$BIN" db status | sed 's/.*: //'))
   password             $SEALBOOK_HOME/pg/password  (mode 0600; never printed)
-  keys                 $DEMO/{root,alice,bob,carol,ci,log,witness-w1}.key  (mode 0600)
+  keys                 $DEMO/{root,alice,bob,carol,ci,log,privacy,witness-w1}.key  (mode 0600)
   root public key      $ROOT_PK   (pin it: --trust-root)
   bundle               $BUNDLE  (carries the checkpoint at seq $CP2_SIZE)
   evidence package     $EVIDENCE  (session B, with inclusion proofs)
@@ -607,7 +623,8 @@ Done. Where everything is:
   documents, backups   $DEMO/docs, $DEMO/backups
   session A            $SESSION_A  (0002 applied; open: extended and long-term validation not yet due)
   session B            $SESSION_B  (0003 rolled back)
-  session C            $SESSION_C  (refused by the gate: aborted)
+  session C            $SESSION_C  (refused by the gate: aborted; its free text erased at seq $ERASED_AT)
+  before the erasure   $DEMO/before-erasure.bundle with $DEMO/before-erasure.keys (the auditor's copy)
   incident, level 2    $INCIDENT
   head                 seq $(jget seq <<<"$HEAD_JSON"), chainHash $(jget chainHash <<<"$HEAD_JSON")
 Look at a session with: $BIN session show $SESSION_B

@@ -129,7 +129,13 @@ public final class Ledger {
         let events = log.events.filter { $0.body.stream == stream }
         let state = SessionState(events: events)
         guard state.opened else { throw LedgerError.noSession(id) }
-        return SessionView(id: id, stream: stream, state: state, events: events, log: log)
+        let view = SessionView(id: id, stream: stream, state: state, events: events, log: log)
+        // A closed session's state takes in what its runbook counts after the close.
+        guard state.closed, !state.afterClose.isEmpty, let late = try? view.runbook().afterClose, !late.isEmpty else {
+            return view
+        }
+        return SessionView(
+            id: id, stream: stream, state: SessionState(events: events, countedAfterClose: Set(late)), events: events, log: log)
     }
 
     /// Session `id`, which must still be open.

@@ -238,6 +238,48 @@ struct AfterCloseTests {
     }
 }
 
+@Suite("Events the runbook counts after session.closed")
+struct CountedAfterCloseTests {
+    /// An emergency change: overridden, run, closed at once; the retrospective approval comes
+    /// a day later, after the close (the FinGood runbook lists approval.granted in afterClose).
+    static func emergencyThenRetrospective() -> [VerifiedEvent] {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var s = SessionScript(b)
+        s.open()
+        s.add("override.recorded", ["gate": "production-gate", "justification": "P1 outage on settlements", "missing": ["approval"]])
+        s.b.at(minutes: 30)
+        s.upgrade(audit: true)
+        s.add("session.closed", ["outcome": "success"])
+        s.b.at(minutes: 24 * 60)
+        s.approve(scope: "retrospective")
+        return s.b.events
+    }
+
+    @Test("a retrospective approval after the close settles sox.change.emergency, marked late; the fold agrees")
+    func retrospective() throws {
+        let events = Self.emergencyThenRetrospective()
+        let late = try #require(events.last)
+        let at = late.time.adding(milliseconds: minute)
+        let report = evaluate(events, at: at).session()
+        let before = evaluate(Array(events.dropLast()), at: at).session()
+        let emergency = { (r: SessionReport) in r.controls.first { $0.id == "sox.change.emergency" } }
+        #expect(emergency(before)?.status == .pending)
+        #expect(emergency(report)?.status == .pass)
+        #expect(emergency(report)?.reasons.contains { $0.contains("approval.granted at seq \(late.seq) by bob@fingood was recorded after the session's close") } == true)
+        #expect(report.state.afterClose.map(\.counted) == [true])
+        // The approval control takes an emergency change as approved only through its exception,
+        // settled by the late approval, and says it came after the close.
+        let approval = report.controls.first { $0.id == "sox.change.approval" }
+        #expect(approval?.exception?.kind == "emergency-override" && approval?.exception?.settledBy?.seq == late.seq)
+        #expect(approval?.reasons.last?.contains("was recorded after the session's close") == true)
+
+        var fold = SessionFold(stream: "session/m1.0001")
+        for e in events { try fold.apply(e) }
+        #expect(fold.report(at: at) == report)
+    }
+}
+
 @Suite("Approval bound to the applied revision")
 struct AppliedRevisionTests {
     @Test("an approved change that applied a revision beyond the approved one fails the approval control; the fold agrees")
