@@ -14,11 +14,22 @@ public struct PriorSelection: Sendable {
     /// The streams in which an entry of these types occurs (e.g. `incident.opened`: every
     /// incident stream), taken whole.
     public var streamsHolding: Set<String>
+    /// A session stream whose incidents are taken: each `incident.opened` that names it in
+    /// `sessionStream`, then each such incident whole (below).
+    public var incidentsOf: String?
+    /// Incidents taken whole: their stream `incident/<id>`, and the incident and GDPR events of
+    /// any stream that carry the id in `incidentId` (as a full read groups them).
+    public var incidents: Set<String>
 
-    public init(streams: Set<String> = [], types: Set<String> = [], streamsHolding: Set<String> = []) {
+    public init(
+        streams: Set<String> = [], types: Set<String> = [], streamsHolding: Set<String> = [], incidentsOf: String? = nil,
+        incidents: Set<String> = []
+    ) {
         self.streams = streams
         self.types = types
         self.streamsHolding = streamsHolding
+        self.incidentsOf = incidentsOf
+        self.incidents = incidents
     }
 }
 
@@ -60,8 +71,30 @@ extension Ledger {
                 if let s = r.columns?.stream { whole.insert(s) }
             }
         }
+        var incidents = prior.incidents
+        if let session = prior.incidentsOf {
+            // The candidates come by the stored jsonb copy; each is checked against its signed
+            // body below, and one whose body names another session is left out then.
+            for r in try store.rows(ofTypes: ["incident.opened"], upTo: m, member: "sessionStream", in: [session]) {
+                if let id = (try? JSONParser.parse(r.body))?["data"]?["incidentId"]?.stringValue { incidents.insert(id) }
+            }
+        }
+        for id in incidents { whole.insert(StreamID.incident(id)) }
         for s in whole { for r in try store.rows(inStream: s, upTo: m) { rows[r.seq] = r } }
         for r in try store.rows(ofTypes: Array(prior.types), upTo: m) { rows[r.seq] = r }
+        for r in try store.rows(ofTypes: LedgerSnapshot.incidentTypes, upTo: m, member: "incidentId", in: incidents.sorted()) {
+            rows[r.seq] = r
+        }
+        // An incident's report shows the session its incident.opened names: that stream too.
+        if prior.incidentsOf == nil {
+            let linked = rows.values.filter { $0.columns?.type == "incident.opened" }.compactMap {
+                (try? JSONParser.parse($0.body))?["data"]?["sessionStream"]?.stringValue
+            }
+            for s in Set(linked).subtracting(whole) where StreamID.isSession(s) {
+                whole.insert(s)
+                for r in try store.rows(inStream: s, upTo: m) { rows[r.seq] = r }
+            }
+        }
         let ordered = rows.values.sorted { $0.seq < $1.seq }
         var before: [VerifiedEvent] = []
         func fail(_ seq: Int64, _ stream: String?, _ detail: String) -> [VerifiedEvent] {
@@ -98,14 +131,14 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// What a report of `kind` reads before a checkpoint: the session (or incident) and every
-    /// incident stream, the key history, and the incident and GDPR events of any stream. Nil
-    /// for kinds that need every session (a period's compliance report reads the whole log).
+    /// What a report of `kind` reads before a checkpoint: the key history, and the session with
+    /// its incidents (those whose `incident.opened` names it), or the incident, each incident
+    /// whole. Proportional to what the report shows, not to the log. Nil for kinds that need
+    /// every session (a period's compliance report reads the whole log).
     public static func priorSelection(session: String? = nil, incident: String? = nil) -> PriorSelection {
         var streams: Set<String> = [FormatV1.ledgerStream, FormatV1.keysStream]
         if let session { streams.insert(StreamID.session(session)) }
-        if let incident { streams.insert(StreamID.incident(incident)) }
         return PriorSelection(
-            streams: streams, types: Set(LedgerSnapshot.incidentTypes), streamsHolding: ["incident.opened"])
+            streams: streams, incidentsOf: session.map(StreamID.session), incidents: incident.map { [$0] } ?? [])
     }
 }

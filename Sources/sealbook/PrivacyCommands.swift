@@ -20,7 +20,9 @@ struct Erase: SealbookCommand {
               sealbook erase --data-key dk:5d41402abc4b2a76b9719d911017c592 \\
                 --reason "Erasure request DSR-2026-0113 (GDPR Art. 17)" --key privacy.key
             """)
-    @Option(name: .customLong("data-key"), help: ArgumentHelp("The data key id to erase (dk:…).", valueName: "id"))
+    @Option(
+        name: [.customLong("data-key"), .customLong("key-id")],
+        help: ArgumentHelp("The data key id to erase (dk:…; --key-id is the same option).", valueName: "id"))
     var dataKey: String
     @Option(help: ArgumentHelp("Why (recorded in clear in the log: a request id, not personal data).", valueName: "text"))
     var reason: String

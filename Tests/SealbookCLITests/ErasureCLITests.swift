@@ -53,7 +53,7 @@ struct ErasureCLITests {
         let head = try l.headSeq()
         let wrongRole = try l.run(["erase", "--data-key", dataKey, "--reason", "DSR-1", "--key", l.dir.file("alice.key")])
         #expect(wrongRole.status == 71 && wrongRole.stderr.contains("privacy-officer"))
-        #expect(try l.run(["erase", "--data-key", "dk:XYZ", "--reason", "DSR-1", "--key", l.dir.file("po.key")]).status == 64)
+        #expect(try l.run(["erase", "--key-id", "dk:XYZ", "--reason", "DSR-1", "--key", l.dir.file("po.key")]).status == 64)
         let unknown = try l.run(["erase", "--data-key", "dk:" + String(repeating: "0", count: 32), "--reason", "DSR-1", "--key", l.dir.file("po.key")])
         #expect(unknown.status == 96 && unknown.stderr.contains("no data key"))
         #expect(try l.headSeq() == head)

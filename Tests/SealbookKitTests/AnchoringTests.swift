@@ -2,6 +2,8 @@ import Foundation
 import SealbookCore
 import SealbookKit
 import SealbookPostgres
+import SealbookReports
+import SealbookRunbook
 import SealbookTestSupport
 import Testing
 
@@ -313,5 +315,66 @@ struct AnchoringTests {
         try l.t.tamper("UPDATE sealbook.events SET stream = 'hidden' WHERE seq = \(b)")
         let r2 = try l.ledger.verify(since: cp, reportAll: true).report
         #expect(r2.failures.contains { $0.seq == (try? firstAfter("b")) && $0.stream == "b" }, "\(r2.failures)")
+    }
+}
+
+@Suite("Reports since a checkpoint read what they show, not the log")
+struct ReportSinceTests {
+    /// The JSON of a report without its verification block (which says how it was read).
+    static func content(_ r: Report) throws -> JSONValue {
+        var o = try #require(try JSONParser.parse(try ReportRenderer().render(r, as: .json)).objectValue)
+        o["verification"] = nil
+        return .object(o)
+    }
+
+    @Test("a session report since a checkpoint equals the full one: its incident (and that incident's events in another stream) read, other incidents not needed")
+    func sessionAndIncidentSince() throws {
+        let g = try GateFixture()
+        defer { g.t.db.drop() }
+        let log = KeyFile(actor: "log@fingood", privateKey: Ed25519.PrivateKey())
+        let carol = KeyFile(actor: "ic-carol@fingood", privateKey: Ed25519.PrivateKey())
+        try g.t.enroll(log, roles: ["log"])
+        try g.t.enroll(carol, roles: ["incident-commander"])
+        // The session's incident, one of its events in another stream, and an unrelated incident.
+        let (linked, _) = try g.ledger.openIncident(
+            id: "INC-LINKED", level: 2, title: "orphaned rows", trigger: "validate-data", session: g.session, key: carol)
+        try g.ledger.record(
+            .incidentAction(incidentID: linked, phase: .immediate, action: "stopped writes", details: nil), inIncident: linked,
+            key: carol)
+        let elsewhere = JSONObject([
+            (key: "incidentId", value: .string(linked)), (key: "phase", value: "assessment"), (key: "action", value: "assessed"),
+        ])
+        try g.ledger.append(.init(stream: "ops/INC-LINKED", type: "incident.action.recorded", data: elsewhere), key: carol)
+        _ = try g.ledger.openIncident(id: "INC-OTHER", level: 1, title: "slow query", trigger: "monitor", session: nil, key: carol)
+        let cp = try TrustedCheckpoint(
+            text: try g.ledger.signCheckpoint(key: log).checkpoint.note.serialized,
+            logKey: try NoteVerifier(name: try g.ledger.origin(), publicKey: log.privateKey.publicKey))
+        // After the checkpoint: more of the session and of its incident.
+        let view = try g.ledger.openSession(g.session)
+        try g.ledger.record(.notificationSent(audience: "operations", channel: "#ops", subject: "window"), in: view, key: g.t.operatorKey)
+        try g.ledger.record(
+            .incidentAction(incidentID: linked, phase: .recovery, action: "restored", details: nil), inIncident: linked, key: carol)
+
+        let root = g.t.root.privateKey.publicKey
+        let asOf = "2030-01-01T00:00:00.000Z"
+        let full = try Ledger.reportSnapshot(.database, store: g.t.store, trustRoot: root, allowUnverified: false)
+        let since = try Ledger.reportSnapshot(
+            .database, store: g.t.store, trustRoot: root, allowUnverified: false, since: cp,
+            prior: Ledger.priorSelection(session: g.session))
+        #expect(since.verification.verified)
+        let a = try Report.session(g.session, snapshot: full, asOf: asOf)
+        let b = try Report.session(g.session, snapshot: since, asOf: asOf)
+        #expect(try Self.content(a) == Self.content(b))
+        #expect(try Self.content(b).description.contains("INC-LINKED") && !Self.content(b).description.contains("INC-OTHER"))
+        // The incident's event in another stream was read (the report cites it).
+        let elsewhereSeq = try #require(try g.t.db.superuserQuery("SELECT seq FROM sealbook.events WHERE stream = 'ops/INC-LINKED'").first ?? nil)
+        #expect(try Self.content(b).description.contains("\"seq\":\(elsewhereSeq)"))
+
+        let incidentSince = try Ledger.reportSnapshot(
+            .database, store: g.t.store, trustRoot: root, allowUnverified: false, since: cp,
+            prior: Ledger.priorSelection(incident: linked))
+        #expect(
+            try Self.content(try Report.incident(linked, snapshot: full, asOf: asOf))
+                == Self.content(try Report.incident(linked, snapshot: incidentSince, asOf: asOf)))
     }
 }

@@ -176,6 +176,20 @@ extension LedgerStore {
             """)
     }
 
+    /// The rows of these types with `seq` ≤ `upTo` whose data member `member` (as the stored
+    /// `jsonb` copy has it) is one of `values`, by `seq`: candidates found through the type index,
+    /// to be checked against their signed bodies by the caller.
+    public func rows(ofTypes types: [String], upTo: Int64, member: String, in values: [String]) throws(StoreError) -> [StoredRow] {
+        guard !types.isEmpty, !values.isEmpty else { return [] }
+        return try readRows(
+            """
+            SELECT seq, body, sig, event_hash, chain_hash, stream, stream_seq, type, actor, key_id, idem,
+                   (extract(epoch FROM claimed_time) * 1000000)::bigint, body_json::text, \(unsafeSQL: Self.recordedAtSQL)
+            FROM sealbook.events WHERE type = ANY(\(types)::text[]) AND seq <= \(upTo)
+                AND body_json->'data'->>\(member) = ANY(\(values)::text[]) ORDER BY seq
+            """)
+    }
+
     /// The last row of `stream` with `seq` ≤ `upTo`, if any.
     public func lastRow(inStream stream: String, upTo: Int64) throws(StoreError) -> StoredRow? {
         try readRows(
