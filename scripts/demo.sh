@@ -581,8 +581,9 @@ say "8b. an erasure request (GDPR Art. 17): session C's free text is sealed; the
 # The auditor's copy first: a bundle with the data keys that open its sealed fields.
 sb export --out "$DEMO/before-erasure.bundle" --data-keys "$DEMO/before-erasure.keys" --force
 DK_C="$(sb data-keys --stream "session/$SESSION_C" --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["dataKeys"][0]["dataKey"])')"
-sbj erase --data-key "$DK_C" --reason "Erasure request DSR-DEMO-0001 (GDPR Art. 17)" --key "$K_PO"
+J="$(sb erase --data-key "$DK_C" --reason "Erasure request DSR-DEMO-0001 (GDPR Art. 17)" --key "$K_PO" --json)"
 ERASED_AT="$(jget seq <<<"$J")"
+say "   erased data key $DK_C of session C at seq $ERASED_AT (the database deleted the key in the same transaction)"
 sb verify --trust-root "$ROOT_PK"
 sb replay "$SESSION_C" --trust-root "$ROOT_PK" | grep -q "\[erased at seq $ERASED_AT\]" \
     || die "session C's replay does not show its text as erased at seq $ERASED_AT"
