@@ -304,7 +304,7 @@ struct Runner {
             target: Target(op: .atLeast, value: 0.5, text: "≥ 0.50 × reading and decoding the same rows"))
         var ceiling: Double? = crypto?.verifyAllCores
         var anchored: [ScenarioResult]? = nil
-        let bigLog = wants(1, 2, 3, 7, 8, 13, 14, 15, 16, 17)
+        let bigLog = wants(1, 2, 3, 7, 8, 13, 14, 15, 16, 17, 22)
         do {
             guard bigLog else { throw BenchError("not run (--scenarios)") }
             let db = try server.createDatabase("log")
