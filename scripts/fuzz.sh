@@ -14,7 +14,8 @@
 # with `Fuzz/.build/release/<target> <file>`.
 #
 # Environment: SEALBOOK_FUZZ_RSS_MB (2048), SEALBOOK_FUZZ_TIMEOUT (10, seconds per input),
-# SEALBOOK_FUZZ_WORK (the work folder; default a new one under /tmp, removed when all pass).
+# SEALBOOK_FUZZ_JOBS (targets run at a time; default the number of cores), SEALBOOK_FUZZ_WORK
+# (the work folder; default a new one under /tmp, removed when all pass).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -80,19 +81,24 @@ done
 BIN="$ROOT/Fuzz/.build/release"
 say "built ${#selected[@]} target(s) in $((SECONDS - build_start)) s"
 
-# 2. Run.
+# 2. Run, as many targets at a time as there are cores (SEALBOOK_FUZZ_JOBS): each is one
+# process, so the time given is each target's whatever the number of cores. A job writes what
+# it found to its folder; it is printed when its batch is over, so that jobs do not mix lines.
 WORK="${SEALBOOK_FUZZ_WORK:-$(mktemp -d /tmp/sealbook-fuzz.XXXXXX)}"
 mkdir -p "$WORK"
-failed=()
-for t in "${selected[@]}"; do
-    read -r target corpus max_len <<<"$t"
-    dir="$WORK/$target"
+JOBS="${SEALBOOK_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}"
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || die "SEALBOOK_FUZZ_JOBS must be a positive integer"
+
+# fuzz_one TARGET CORPUS MAX_LEN: runs one target; writes $WORK/TARGET/report and
+# $WORK/TARGET/result (ok or failed).
+fuzz_one() {
+    local target="$1" corpus="$2" max_len="$3"
+    local dir="$WORK/$target" seeds start status=0 runs rss a
     rm -rf "$dir"
     mkdir -p "$dir/corpus" "$dir/artifacts"
     cp -R "$ROOT/Fuzz/Corpus/$corpus/." "$dir/corpus/"
     seeds="$(find "$dir/corpus" -type f | wc -l)"
-    run_start=$SECONDS
-    status=0
+    start=$SECONDS
     # SWIFT_BACKTRACE: the Swift runtime's own crash handler would catch a trap first, and
     # libFuzzer would write no reproducer.
     SWIFT_BACKTRACE=enable=no TMPDIR="$dir" "$BIN/$target" \
@@ -101,22 +107,38 @@ for t in "${selected[@]}"; do
         "$dir/corpus" >"$dir/log" 2>&1 || status=$?
     runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log")"
     rss="$(sed -n 's/^stat::peak_rss_mb: *//p' "$dir/log")"
-    if ! grep -q "^INFO: Loaded [0-9]* modules *([1-9][0-9]* inline 8-bit counters)" "$dir/log"; then
-        say "$target: no coverage counters: the build is not instrumented (log: $dir/log)"
-        failed+=("$target")
-        continue
-    fi
-    artifacts=("$dir"/artifacts/*)
-    if [[ $status -ne 0 || -e "${artifacts[0]}" ]]; then
-        say "$target FAILED (exit $status) after $((SECONDS - run_start)) s; the end of its log:"
-        grep -v "^#[0-9]*.*\(NEW\|REDUCE\|pulse\) \|NEW_FUNC" "$dir/log" | tail -50 >&2
-        for a in "${artifacts[@]}"; do
-            [[ -e "$a" ]] && say "$target: reproducer $a (replay: $BIN/$target $a)"
-        done
-        failed+=("$target")
-    else
-        say "$target: ${runs:-?} inputs in $((SECONDS - run_start)) s from $seeds seeds, corpus now $(find "$dir/corpus" -type f | wc -l), peak RSS ${rss:-?} MB: no crash, hang or leak"
-    fi
+    {
+        if ! grep -q "^INFO: Loaded [0-9]* modules *([1-9][0-9]* inline 8-bit counters)" "$dir/log"; then
+            echo "fuzz.sh: $target: no coverage counters: the build is not instrumented (log: $dir/log)"
+            echo failed >"$dir/result"
+        elif [[ $status -ne 0 || -n "$(ls -A "$dir/artifacts")" ]]; then
+            echo "fuzz.sh: $target FAILED (exit $status) after $((SECONDS - start)) s; the end of its log:"
+            grep -v "^#[0-9]*.*\(NEW\|REDUCE\|pulse\) \|NEW_FUNC" "$dir/log" | tail -50
+            for a in "$dir"/artifacts/*; do
+                [[ -e "$a" ]] && echo "fuzz.sh: $target: reproducer $a (replay: $BIN/$target $a)"
+            done
+            echo failed >"$dir/result"
+        else
+            echo "fuzz.sh: $target: ${runs:-?} inputs in $((SECONDS - start)) s from $seeds seeds, corpus now $(find "$dir/corpus" -type f | wc -l), peak RSS ${rss:-?} MB: no crash, hang or leak"
+            echo ok >"$dir/result"
+        fi
+    } >"$dir/report"
+}
+
+run_start=$SECONDS
+failed=()
+for ((i = 0; i < ${#selected[@]}; i += JOBS)); do
+    batch=("${selected[@]:i:JOBS}")
+    for t in "${batch[@]}"; do
+        # shellcheck disable=SC2086  # "target corpus max_len", split on purpose
+        fuzz_one $t &
+    done
+    wait
+    for t in "${batch[@]}"; do
+        target="${t%% *}"
+        cat "$WORK/$target/report" >&2
+        [[ "$(cat "$WORK/$target/result" 2>/dev/null)" == ok ]] || failed+=("$target")
+    done
 done
 
 if [[ ${#failed[@]} -gt 0 ]]; then
@@ -124,4 +146,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
     exit 1
 fi
 [[ -n "${SEALBOOK_FUZZ_WORK:-}" ]] || rm -rf "$WORK"
-say "${#selected[@]} target(s), ${SECONDS_EACH} s each: no crash, hang, leak or memory overrun"
+say "${#selected[@]} target(s), ${SECONDS_EACH} s each, $JOBS at a time, in $((SECONDS - run_start)) s: no crash, hang, leak or memory overrun"
