@@ -11,7 +11,7 @@
 # -malloc_limit_mb (memory). Exits 1 when any target crashed, hung, ran out of memory or
 # leaked, after printing the end of its log and the reproducer libFuzzer wrote; the work
 # folder (corpora, logs, reproducers) is then kept and its path printed. Replay a reproducer
-# with `Fuzz/.build/release/<target> <file>`.
+# with `Fuzz/.build/release/<target> <file>`. Exits 2 when it cannot build or run them.
 #
 # Environment: SEALBOOK_FUZZ_RSS_MB (2048), SEALBOOK_FUZZ_TIMEOUT (10, seconds per input),
 # SEALBOOK_FUZZ_JOBS (targets run at a time; default the number of cores), SEALBOOK_FUZZ_WORK
