@@ -280,6 +280,45 @@ struct CountedAfterCloseTests {
     }
 }
 
+@Suite("Application verified before any rollback")
+struct ApplicationVerifiedTests {
+    /// A change applied, then the two application checks recorded before or after a rollback.
+    static func session(checksBeforeRollback: Bool?) -> [VerifiedEvent] {
+        var b = LedgerBuilder()
+        b.standardKeys()
+        var s = SessionScript(b)
+        s.open()
+        s.b.at(minutes: 30)
+        s.upgrade(audit: true)
+        func checks() {
+            s.validation("immediate", "critical-functions")
+            s.validation("immediate", "application-health")
+        }
+        if checksBeforeRollback == true { checks() }
+        if checksBeforeRollback != nil {
+            s.add("rollback.started", ["kind": "immediate", "method": "alembic-downgrade", "reason": "latency"])
+            s.add("rollback.completed", ["kind": "immediate", "result": "success"])
+        }
+        if checksBeforeRollback != true { s.validation("post-rollback", "critical-functions"); s.validation("post-rollback", "application-health") }
+        return s.b.events
+    }
+
+    @Test("checks after a rollback do not verify the change; before it they do; the fold agrees")
+    func beforeRollback() throws {
+        for (case_, expected) in [(Optional(false), ControlStatus.fail), (Optional(true), .pass), (nil, .pass)] {
+            let events = Self.session(checksBeforeRollback: case_)
+            let at = try #require(events.last).time.adding(milliseconds: minute)
+            let report = evaluate(events, at: at).session()
+            let c = try #require(report.controls.first { $0.id == "runbook.success.application-verified" })
+            #expect(c.status == expected, "\(String(describing: case_)): \(c.reasons)")
+            if case_ == false { #expect(c.reasons.contains { $0.contains("before rollback-started (if any)") }, "\(c.reasons)") }
+            var fold = SessionFold(stream: "session/m1.0001")
+            for e in events { try fold.apply(e) }
+            #expect(fold.report(at: at) == report)
+        }
+    }
+}
+
 @Suite("Approval bound to the applied revision")
 struct AppliedRevisionTests {
     @Test("an approved change that applied a revision beyond the approved one fails the approval control; the fold agrees")

@@ -44,6 +44,7 @@ struct Subject {
         first(Anchor.migrationCompleted) { $0.type == "migration.applied" }
         first(Anchor.overrideRecorded) { $0.type == "override.recorded" }
         first(Anchor.sessionClosed) { $0.type == "session.closed" }
+        first(Anchor.rollbackStarted) { $0.type == "rollback.started" }
         let change = events.first(where: \.startsChange)
         if let s = [change, a[Anchor.migrationCompleted]].compactMap({ $0 }).min(by: { $0.seq < $1.seq }) {
             a[Anchor.migrationStarted] = s
@@ -291,6 +292,10 @@ struct Evaluator {
         if let b = t.before {
             if let e = subject.anchors[b] { r.hi = e.seq } else { r.beforeUnreached = b }
             words.append("before \(b)")
+        }
+        if let u = t.until {
+            if let e = subject.anchors[u] { r.hi = min(r.hi ?? e.seq, e.seq) }
+            words.append("before \(u) (if any)")
         }
         if let w = t.within {
             if let e = subject.anchors[w.anchor] {

@@ -31,6 +31,9 @@ enum Anchor {
     static let overrideRecorded = "override-recorded"
     /// `session.closed`: after it the session's record is final.
     static let sessionClosed = "session-closed"
+    /// The first `rollback.started`: after it, checks speak of the rolled-back state, not of
+    /// the change (rules bound by `until`).
+    static let rollbackStarted = "rollback-started"
     /// `incident.opened`.
     static let incidentDeclared = "incident-declared"
     /// The first `incident.resolved`.
@@ -39,7 +42,7 @@ enum Anchor {
     static let incidentClosed = "incident-closed"
 
     static let sessionAnchors: Set<String> = [
-        sessionOpened, migrationStarted, migrationCompleted, overrideRecorded, sessionClosed,
+        sessionOpened, migrationStarted, migrationCompleted, overrideRecorded, sessionClosed, rollbackStarted,
     ]
     static let incidentAnchors: Set<String> = [incidentDeclared, incidentResolved, incidentClosed]
 }
@@ -55,6 +58,9 @@ struct RuleWindow: Sendable, Equatable {
 struct Timing: Sendable, Equatable {
     var after: String?
     var before: String?
+    /// Like `before` when the anchor is reached; no bound when it never is (`before` would make
+    /// the rule not applicable then).
+    var until: String?
     var within: RuleWindow?
 
     static let none = Timing()
@@ -250,6 +256,7 @@ struct RuleParser {
         var t = Timing()
         t.after = anchor(o, "after", at: path)
         t.before = anchor(o, "before", at: path)
+        t.until = anchor(o, "until", at: path)
         if let w = o["within"] {
             let wp = "\(path).within"
             guard let wo = w.objectValue else {
@@ -306,7 +313,7 @@ struct RuleParser {
             return nil
         }
         guard let kind = string(o, "kind", at: path) else { return nil }
-        let timingKeys: Set<String> = ["after", "before", "within"]
+        let timingKeys: Set<String> = ["after", "before", "until", "within"]
         switch kind {
         case "checklist-item":
             only(o, timingKeys.union(["kind", "item", "status", "allowNotApplicable"]), at: path)

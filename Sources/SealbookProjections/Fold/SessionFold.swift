@@ -179,6 +179,8 @@ public struct SessionFold: Sendable {
             first(Anchor.migrationStarted)
         case "override.recorded":
             first(Anchor.overrideRecorded)
+        case "rollback.started":
+            first(Anchor.rollbackStarted)
         case "command.started" where e.startsChange:
             first(Anchor.migrationStarted)
         default:
